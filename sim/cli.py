@@ -1,0 +1,60 @@
+"""Command-line interface: `syriasim <command>` (also `python -m sim <command>`).
+
+Each command lives in a module that exposes `add_parser(subparsers)`; the parser it returns
+carries `func=callable(args) -> int`. User errors (`UserError`) print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sim import __version__
+from sim.errors import UserError
+
+# Modules contributing sub-commands, in the order `syriasim --help` lists them.
+COMMAND_MODULES = (
+    "sim.commands",
+    "sim.calibration.commands",
+    "sim.experiments.commands",
+    "sim.viz.commands",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="syriasim",
+        description="Agent-based simulation of diplomacy in the Syrian conflict (2012-2017).",
+    )
+    parser.add_argument("--version", action="version", version=f"syriasim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # that part of the tool is not installed yet
+                continue
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"syriasim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"syriasim {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
