@@ -1,0 +1,264 @@
+"""CLI: `syriasim compare`, `sweep`, `sensitivity`, `summarize` (see docs/EXPERIMENTS.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.errors import UserError
+
+
+def _csv_list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {v}")
+    return v
+
+
+def _add_exec_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("execution")
+    g.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive_int,
+        default=None,
+        help="local worker processes (default: all cores; 1 = in this process)",
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run on a Dask distributed cluster, e.g. tcp://127.0.0.1:8786",
+    )
+    g.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the design size and an estimated time; run nothing",
+    )
+    g.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="always show the progress bar",
+    )
+    g.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="never show the progress bar"
+    )
+
+
+def add_parser(subparsers) -> None:
+    # ---------------------------------------------------------------- compare
+    p = subparsers.add_parser(
+        "compare",
+        help="paired counterfactual comparison of structures on one track (same seeds)",
+        description="Run every structure on the same seeds (common random numbers) and report, per "
+        "structure and metric, the mean and 95%% CI, and the paired difference against a baseline "
+        "with its CI: compare.md, compare.csv, differences.csv, fig_timeseries.png, fig_effects.png.",
+    )
+    p.add_argument("scenario", help="scenario file (or the name of a shipped scenario)")
+    p.add_argument("--track", required=True, help="chemical | access | ceasefire")
+    p.add_argument(
+        "--structures",
+        required=True,
+        type=_csv_list,
+        help="comma-separated, e.g. bilateral,multilateral,unilateral_us,unilateral_russia,none",
+    )
+    p.add_argument(
+        "--baseline",
+        default=None,
+        help="structure the others are compared with (default: the first listed)",
+    )
+    p.add_argument(
+        "--replicates",
+        "-n",
+        type=_positive_int,
+        default=30,
+        help="seeded runs per structure (default 30)",
+    )
+    p.add_argument(
+        "--metrics",
+        type=_csv_list,
+        default=None,
+        help="metrics to report (default: the track's goal metrics)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario setting (repeatable)",
+    )
+    p.add_argument(
+        "--timeseries",
+        choices=("weekly", "monthly", "none"),
+        default="monthly",
+        help="series stored per run for the band figure (default monthly)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="results folder (created; resumed if it holds the same comparison)",
+    )
+    p.add_argument("--no-figures", dest="figures", action="store_false", help="tables only")
+    _add_exec_options(p)
+    p.set_defaults(func=cmd_compare)
+
+    # ---------------------------------------------------------------- sweep
+    p = subparsers.add_parser(
+        "sweep",
+        help="run a parameter sweep (grid, lhs, sobol, morris) into a Parquet results folder",
+        description="Run (or resume) the sweep a sweep file describes. Each finished chunk of runs "
+        "is committed atomically, so a killed sweep restarted with the same command finishes "
+        "without duplicate or missing runs.",
+    )
+    p.add_argument("sweep", help="sweep file (TOML), e.g. sweeps/compliance_sobol.toml")
+    p.add_argument("--out", default=None, help="results folder (default: out/<sweep name>)")
+    p.add_argument(
+        "--chunk-size", type=_positive_int, default=None, help="runs per task (default: automatic)"
+    )
+    _add_exec_options(p)
+    p.set_defaults(func=cmd_sweep)
+
+    # ---------------------------------------------------------------- sensitivity
+    p = subparsers.add_parser(
+        "sensitivity",
+        help="Sobol S1/ST or Morris mu*/sigma indices with confidence intervals from a sweep",
+        description="Writes sensitivity.csv, sensitivity.md and fig_sensitivity.png into the folder.",
+    )
+    p.add_argument("dir", help="results folder of a sobol, morris or lhs sweep")
+    p.add_argument(
+        "--metrics",
+        type=_csv_list,
+        default=None,
+        help="metrics to analyse (default: the sweep file's, or all)",
+    )
+    p.add_argument(
+        "--resamples",
+        type=_positive_int,
+        default=1000,
+        help="bootstrap resamples for the intervals (default 1000)",
+    )
+    p.add_argument("--no-figure", dest="figure", action="store_false")
+    p.set_defaults(func=cmd_sensitivity)
+
+    # ---------------------------------------------------------------- summarize
+    p = subparsers.add_parser(
+        "summarize",
+        help="tidy summary of a results folder: design, provenance, metrics, failures",
+    )
+    p.add_argument("dir", help="results folder of a sweep or comparison")
+    p.add_argument("--csv", metavar="PATH", default=None, help="also write one row per run as CSV")
+    p.add_argument(
+        "--failures", type=_positive_int, default=10, help="failed runs to list (default 10)"
+    )
+    p.set_defaults(func=cmd_summarize)
+
+
+def _echo(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def cmd_compare(args) -> int:
+    from sim.experiments.compare import compare
+
+    res = compare(
+        args.scenario,
+        args.track,
+        args.structures,
+        replicates=args.replicates,
+        out=args.out,
+        baseline=args.baseline,
+        metrics=args.metrics,
+        seed=args.seed,
+        overrides=args.overrides,
+        timeseries=args.timeseries,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        progress=args.progress,
+        dry_run=args.dry_run,
+        figures=args.figures,
+        echo=_echo,
+    )
+    if hasattr(res, "exit_code"):  # dry run or interrupted
+        return res.exit_code
+    print()
+    print(res.markdown())
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from sim.experiments.experiment import run_experiment
+    from sim.experiments.sweep import plan_sweep
+
+    exp = plan_sweep(args.sweep)
+    out = args.out or str(Path("out") / exp.name)
+    outcome = run_experiment(
+        exp,
+        out,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        chunk_size=args.chunk_size,
+        progress=args.progress,
+        dry_run=args.dry_run,
+        echo=_echo,
+    )
+    if not args.dry_run and outcome.report is not None and not outcome.report.interrupted:
+        _echo(
+            f"next: syriasim summarize {out}"
+            + (
+                f"  |  syriasim sensitivity {out}"
+                if exp.design.method in ("sobol", "morris", "lhs")
+                else ""
+            )
+        )
+    return outcome.exit_code
+
+
+def cmd_sensitivity(args) -> int:
+    from sim.experiments.sensitivity import sensitivity
+
+    _need_dir(args.dir)
+    method, table, md, fig = sensitivity(
+        args.dir, args.metrics, num_resamples=args.resamples, figure=args.figure
+    )
+    print(md)
+    print(
+        f"written: {Path(args.dir) / 'sensitivity.csv'}, {Path(args.dir) / 'sensitivity.md'}"
+        + (f", {fig}" if fig else "")
+    )
+    return 0
+
+
+def cmd_summarize(args) -> int:
+    from sim.experiments.summarize import render, summarize
+
+    _need_dir(args.dir)
+    info = summarize(args.dir, max_failures=args.failures)
+    print(render(info, args.dir))
+    if args.csv:
+        path = Path(args.csv)
+        if path.exists() and path.is_dir():
+            raise UserError("is a folder; give a file name", file=str(path), key="--csv")
+        info["runs"].to_csv(path, index=False)
+        print(f"written: {path} ({len(info['runs']):,} rows)")
+    return 0
+
+
+def _need_dir(d: str) -> None:
+    if not Path(d).is_dir():
+        raise UserError("no such results folder", file=d)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(1)

@@ -1,0 +1,86 @@
+"""The one place where the experiments layer touches the core model (docs/API.md contract).
+
+Everything else in ``sim.experiments`` goes through these functions, so the execution and
+storage machinery depends on nothing but ``load_scenario``, ``Scenario.with_overrides``,
+``Scenario.flat_params``, ``Scenario.hash`` and ``run(sc, seed)``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from pathlib import Path
+
+
+def load_scenario(path, overrides=()):
+    from sim import load_scenario as _load
+
+    return _load(str(path), overrides=list(overrides))
+
+
+def run_model(sc, seed: int):
+    from sim import run as _run
+
+    return _run(sc, seed=int(seed))
+
+
+def version() -> str:
+    try:
+        from sim import __version__
+
+        return str(__version__)
+    except Exception:  # pragma: no cover - core not importable
+        return "unknown"
+
+
+def structures() -> tuple[str, ...]:
+    try:
+        from sim.structures import STRUCTURES
+
+        return tuple(STRUCTURES)
+    except Exception:  # pragma: no cover
+        return (
+            "bilateral",
+            "multilateral",
+            "unilateral_us",
+            "unilateral_russia",
+            "trilateral",
+            "none",
+        )
+
+
+def tracks() -> tuple[str, ...]:
+    try:
+        from sim.structures import TRACKS
+
+        return tuple(TRACKS)
+    except Exception:  # pragma: no cover
+        return ("chemical", "access", "ceasefire")
+
+
+def scalar(v):
+    """A value fit for a Parquet column: numbers, strings, bools; everything else as text."""
+    if v is None or isinstance(v, bool | int | str):
+        return v
+    if isinstance(v, float):
+        return v
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    try:
+        import numpy as np
+
+        if isinstance(v, np.generic):
+            return v.item()
+    except Exception:  # pragma: no cover
+        pass
+    if isinstance(v, Path):
+        return str(v)
+    return repr(v) if not isinstance(v, list | tuple) else ",".join(str(x) for x in v)
+
+
+def metric_float(v) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return math.nan
+    return f

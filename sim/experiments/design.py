@@ -1,0 +1,321 @@
+"""Experiment designs: which parameter values each run gets, and with which seed.
+
+A :class:`Design` is a list of *points* (each a ``{dotted_key: value}`` override of the base
+scenario) times a number of *replicates*. Run ``run_id = point_id * replicates + replicate``.
+Seeds come from one master seed (see :mod:`sim.experiments.seeds`):
+
+- ``seeds = "independent"`` (sweeps): stream index = run_id, every run its own seed;
+- ``seeds = "common"`` (counterfactual comparisons): stream index = replicate, so every point
+  (structure) is run on the same seeds (common random numbers, paired differences).
+
+The numeric designs come from SALib: Latin hypercube (``SALib.sample.latin``), Sobol/Saltelli
+(``SALib.sample.sobol``), Morris trajectories (``SALib.sample.morris``); the full grid is the
+Cartesian product of each parameter's values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.errors import UserError
+from sim.experiments.seeds import derive_seed
+
+METHODS = ("grid", "lhs", "sobol", "morris")
+SEED_POLICIES = ("independent", "common")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One varied parameter: a numeric range ``[low, high]`` or a list of ``values``."""
+
+    key: str
+    low: float | None = None
+    high: float | None = None
+    values: tuple | None = None
+    steps: int | None = None
+    integer: bool = False
+
+    @property
+    def is_range(self) -> bool:
+        return self.values is None
+
+    def grid_values(self) -> list:
+        if self.values is not None:
+            return list(self.values)
+        vals = np.linspace(self.low, self.high, int(self.steps)).tolist()
+        if self.integer:
+            vals = sorted({int(round(v)) for v in vals})
+        return vals
+
+    def cast(self, x: float):
+        if self.integer:
+            return int(round(float(x)))
+        return float(x)
+
+    def to_json(self) -> dict:
+        d = {"key": self.key}
+        if self.values is not None:
+            d["values"] = list(self.values)
+        else:
+            d.update(low=self.low, high=self.high, integer=self.integer)
+            if self.steps is not None:
+                d["steps"] = self.steps
+        return d
+
+
+@dataclass
+class Design:
+    method: str  # grid | lhs | sobol | morris | compare
+    params: list[ParamSpec]
+    points: list[dict]
+    replicates: int
+    master_seed: int
+    seeds: str = "independent"
+    X: np.ndarray | None = None  # numeric design matrix (n_points x D) for SALib analysis
+    options: dict = field(default_factory=dict)
+
+    @property
+    def n_points(self) -> int:
+        return len(self.points)
+
+    @property
+    def n_runs(self) -> int:
+        return self.n_points * self.replicates
+
+    def locate(self, run_id: int) -> tuple[int, int]:
+        return divmod(int(run_id), self.replicates)
+
+    def seed_of(self, run_id: int) -> int:
+        point, rep = self.locate(run_id)
+        index = rep if self.seeds == "common" else int(run_id)
+        return derive_seed(self.master_seed, index)
+
+    def task(self, run_id: int) -> dict:
+        point, rep = self.locate(run_id)
+        return {
+            "run_id": int(run_id),
+            "point_id": point,
+            "replicate": rep,
+            "seed": self.seed_of(run_id),
+            "overrides": dict(self.points[point]),
+        }
+
+    def problem(self) -> dict:
+        """The SALib problem dict (numeric ranges only)."""
+        return {
+            "num_vars": len(self.params),
+            "names": [p.key for p in self.params],
+            "bounds": [[p.low, p.high] for p in self.params],
+        }
+
+    def to_json(self) -> dict:
+        """Canonical description (enters the fingerprint of a results folder)."""
+        return {
+            "method": self.method,
+            "params": [p.to_json() for p in self.params],
+            "replicates": self.replicates,
+            "master_seed": self.master_seed,
+            "seeds": self.seeds,
+            "options": self.options,
+            "n_points": self.n_points,
+            "points_sha256": hashlib.sha256(
+                json.dumps(self.points, sort_keys=True, default=str).encode()
+            ).hexdigest(),
+        }
+
+    def points_frame(self):
+        """One row per point: point_id and the varied values (column per parameter key)."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.points)
+        df.insert(0, "point_id", np.arange(self.n_points, dtype=np.int64))
+        if self.X is not None:
+            for j, p in enumerate(self.params):
+                df[f"x.{p.key}"] = self.X[:, j]
+        return df
+
+
+def _is_pow2(n: int) -> bool:
+    return n > 0 and (n & (n - 1)) == 0
+
+
+def n_runs_for(method: str, n_params: int, samples: int, replicates: int, opts: dict) -> int:
+    if method == "sobol":
+        per = 2 * n_params + 2 if opts.get("calc_second_order") else n_params + 2
+        return samples * per * replicates
+    if method == "morris":
+        return samples * (n_params + 1) * replicates
+    if method == "lhs":
+        return samples * replicates
+    raise ValueError(method)
+
+
+def build_design(
+    method: str,
+    params: list[ParamSpec],
+    *,
+    samples: int | None,
+    replicates: int,
+    master_seed: int,
+    seeds: str = "independent",
+    options: dict | None = None,
+    max_runs: int = 2_000_000,
+    where: str | None = None,
+) -> Design:
+    """Generate a design; raise :class:`UserError` when the parameter count can't support it."""
+    options = dict(options or {})
+    if method not in METHODS:
+        raise UserError(
+            f"unknown design {method!r}; allowed: {', '.join(METHODS)}",
+            file=where,
+            key="sweep.design",
+        )
+    if seeds not in SEED_POLICIES:
+        raise UserError(
+            f"unknown seeds policy {seeds!r}; allowed: {', '.join(SEED_POLICIES)}",
+            file=where,
+            key="sweep.seeds",
+        )
+    if not params:
+        raise UserError(
+            "no parameters to vary; add at least one under [parameters]",
+            file=where,
+            key="parameters",
+        )
+    if not isinstance(replicates, int) or replicates < 1:
+        raise UserError(
+            f"replicates must be an integer >= 1, got {replicates!r}",
+            file=where,
+            key="sweep.replicates",
+        )
+    d = len(params)
+
+    if method == "grid":
+        for p in params:
+            if p.values is None and (p.steps is None or p.steps < 2):
+                raise UserError(
+                    "a grid needs `steps` (>= 2) or `values` for each range",
+                    file=where,
+                    key=f"parameters.{p.key}",
+                )
+        axes = [p.grid_values() for p in params]
+        n = math.prod(len(a) for a in axes) * replicates
+        if n > max_runs:
+            raise UserError(
+                f"grid of {d} parameters has {n:,} runs, above max_runs={max_runs:,}; use fewer steps or lhs/sobol",
+                file=where,
+                key="sweep.design",
+            )
+        points = [
+            dict(zip([p.key for p in params], combo, strict=True))
+            for combo in itertools.product(*axes)
+        ]
+        return Design("grid", params, points, replicates, master_seed, seeds, None, options)
+
+    # sampled designs need numeric ranges
+    for p in params:
+        if p.values is not None:
+            raise UserError(
+                f'design {method!r} needs numeric ranges (min/max); a list of values works only with design = "grid"',
+                file=where,
+                key=f"parameters.{p.key}",
+            )
+    if samples is None or not isinstance(samples, int) or samples < 2:
+        raise UserError(
+            f"samples must be an integer >= 2 for design {method!r}, got {samples!r}",
+            file=where,
+            key="sweep.samples",
+        )
+
+    problem = {
+        "num_vars": d,
+        "names": [p.key for p in params],
+        "bounds": [[p.low, p.high] for p in params],
+    }
+    if method == "lhs":
+        from SALib.sample import latin
+
+        X = latin.sample(problem, samples, seed=master_seed % (2**32))
+    elif method == "sobol":
+        if d < 2:
+            raise UserError(
+                f"Sobol indices need at least 2 parameters, the sweep varies {d}; use grid or lhs",
+                file=where,
+                key="parameters",
+            )
+        if not _is_pow2(samples):
+            lo = 1 << (samples.bit_length() - 1)
+            raise UserError(
+                f"Sobol samples must be a power of 2 (e.g. {lo} or {lo * 2}), got {samples}",
+                file=where,
+                key="sweep.samples",
+            )
+        second = bool(options.get("calc_second_order", False))
+        options["calc_second_order"] = second
+        n = n_runs_for("sobol", d, samples, replicates, options)
+        if n > max_runs:
+            raise UserError(
+                f"Sobol design with {d} parameters and {samples} samples has {n:,} runs, above max_runs={max_runs:,}",
+                file=where,
+                key="sweep.samples",
+            )
+        from SALib.sample import sobol as sobol_sample
+
+        X = sobol_sample.sample(
+            problem, samples, calc_second_order=second, seed=master_seed % (2**32)
+        )
+    elif method == "morris":
+        if d < 2:
+            raise UserError(
+                f"Morris screening needs at least 2 parameters, the sweep varies {d}; use grid or lhs",
+                file=where,
+                key="parameters",
+            )
+        levels = options.get("levels", 4)
+        if not isinstance(levels, int) or levels < 2 or levels % 2:
+            raise UserError(
+                f"Morris levels must be an even integer >= 2, got {levels!r}",
+                file=where,
+                key="sweep.levels",
+            )
+        options["levels"] = levels
+        n = n_runs_for("morris", d, samples, replicates, options)
+        if n > max_runs:
+            raise UserError(
+                f"Morris design has {n:,} runs, above max_runs={max_runs:,}",
+                file=where,
+                key="sweep.samples",
+            )
+        from SALib.sample import morris as morris_sample
+
+        X = morris_sample.sample(problem, samples, num_levels=levels, seed=master_seed % (2**32))
+    else:  # pragma: no cover
+        raise AssertionError(method)
+
+    X = np.asarray(X, dtype=float)
+    for j, p in enumerate(params):
+        if p.integer:
+            X[:, j] = np.round(X[:, j])
+    n = X.shape[0] * replicates
+    if n > max_runs:
+        raise UserError(
+            f"design has {n:,} runs, above max_runs={max_runs:,}", file=where, key="sweep.samples"
+        )
+    points = [{p.key: p.cast(X[i, j]) for j, p in enumerate(params)} for i in range(X.shape[0])]
+    return Design(
+        method, params, points, replicates, master_seed, seeds, X, {**options, "samples": samples}
+    )
+
+
+def compare_design(track: str, structures: list[str], replicates: int, master_seed: int) -> Design:
+    """A counterfactual comparison: one point per structure, all on the same seeds."""
+    key = f"tracks.{track}.structure"
+    p = ParamSpec(key=key, values=tuple(structures))
+    points = [{key: s} for s in structures]
+    return Design("compare", [p], points, replicates, master_seed, "common", None, {"track": track})

@@ -1,0 +1,417 @@
+"""Running a design: chunks of runs on a backend, each finished chunk committed to the store.
+
+Backends:
+
+- :class:`SerialBackend` (``jobs=1``): in this process, nothing started;
+- :class:`LocalPoolBackend` (default, ``jobs>=2``): ``concurrent.futures.ProcessPoolExecutor``
+  with the *forkserver* start method (spawn where unavailable), bounded in-flight chunks so the
+  parent's memory does not grow with the sweep, workers recycled every ``max_tasks_per_child``
+  chunks so theirs does not either;
+- :class:`DaskBackend` (``--scheduler ADDRESS``): a running ``dask.distributed`` scheduler; the
+  base scenario is scattered once, chunks are submitted in a bounded window.
+
+A chunk's result depends only on its runs' (scenario, overrides, seed), never on the worker or
+the chunking, so every backend produces the same rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import platform
+import signal
+import socket
+import time
+import traceback
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, wait
+from dataclasses import dataclass
+
+from sim.errors import UserError
+from sim.experiments import core
+
+# --------------------------------------------------------------------------- worker side
+
+_WORKER_BASE = None  # the base scenario, set once per worker process by the pool initializer
+
+
+def _init_worker(base) -> None:
+    global _WORKER_BASE
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _WORKER_BASE = base
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_one(base, task: dict, timeseries: str = "none"):
+    """Run one task; never raises: a failing run becomes a row with status 'failed'."""
+    t0 = time.perf_counter()
+    row = {
+        "run_id": int(task["run_id"]),
+        "point_id": int(task["point_id"]),
+        "replicate": int(task["replicate"]),
+        "seed": int(task["seed"]),
+        "status": "ok",
+        "error": "",
+        "duration_s": 0.0,
+        "worker": _worker_id(),
+        "scenario_hash": "",
+    }
+    sc = None
+    ts = None
+    try:
+        overrides = task.get("overrides") or {}
+        sc = base.with_overrides(overrides) if overrides else base
+        row["scenario_hash"] = sc.hash
+        res = core.run_model(sc, task["seed"])
+        metrics = res.metrics
+        for k, v in metrics.items():
+            row[f"metric.{k}"] = core.metric_float(v)
+        if timeseries != "none":
+            frame = res.monthly if timeseries == "monthly" else res.timeseries
+            ts = frame.reset_index(drop=frame.index.name is None).copy()
+            ts.insert(0, "run_id", row["run_id"])
+    except Exception as exc:  # recorded, the sweep goes on
+        row["status"] = "failed"
+        msg = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        tb = traceback.extract_tb(exc.__traceback__)
+        if tb:
+            last = tb[-1]
+            msg += f" (at {os.path.basename(last.filename)}:{last.lineno})"
+        row["error"] = msg
+    params = (sc or base).flat_params()
+    if sc is None:
+        params = {**params, **(task.get("overrides") or {})}
+    for k, v in params.items():
+        row[f"param.{k}"] = core.scalar(v)
+    row["duration_s"] = round(time.perf_counter() - t0, 6)
+    return row, ts
+
+
+def run_chunk(tasks: list[dict], timeseries: str = "none", base=None) -> dict:
+    """Run a list of tasks in this process and return their rows (and series)."""
+    import pandas as pd
+
+    base = base if base is not None else _WORKER_BASE
+    if base is None:
+        raise RuntimeError("worker has no base scenario")
+    rows, frames = [], []
+    for t in tasks:
+        row, ts = run_one(base, t, timeseries)
+        rows.append(row)
+        if ts is not None:
+            frames.append(ts)
+    series = pd.concat(frames, ignore_index=True) if frames else None
+    return {"rows": rows, "timeseries": series}
+
+
+# --------------------------------------------------------------------------- backends
+
+
+class SerialBackend:
+    name = "serial"
+    workers = 1
+
+    def __init__(self, base, timeseries: str = "none"):
+        self.base = base
+        self.timeseries = timeseries
+
+    def run(self, chunks: Iterable[list[dict]]) -> Iterator[dict]:
+        for chunk in chunks:
+            yield run_chunk(chunk, self.timeseries, base=self.base)
+
+
+def _mp_context(start_method: str | None = None):
+    import multiprocessing as mp
+
+    if start_method:
+        return mp.get_context(start_method)
+    methods = mp.get_all_start_methods()
+    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+class LocalPoolBackend:
+    name = "local"
+
+    def __init__(
+        self,
+        base,
+        jobs: int,
+        timeseries: str = "none",
+        max_inflight: int | None = None,
+        max_tasks_per_child: int | None = 200,
+        start_method: str | None = None,
+    ):
+        self.base = base
+        self.workers = int(jobs)
+        self.timeseries = timeseries
+        self.max_inflight = max_inflight or 2 * self.workers
+        self.max_tasks_per_child = max_tasks_per_child
+        self.start_method = start_method
+        self.pids: set[int] = set()
+
+    def run(self, chunks: Iterable[list[dict]]) -> Iterator[dict]:
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        ex = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=_mp_context(self.start_method),
+            initializer=_init_worker,
+            initargs=(self.base,),
+            max_tasks_per_child=self.max_tasks_per_child,
+        )
+        inflight: set = set()
+        it = iter(chunks)
+        clean = False
+        try:
+            exhausted = False
+            while True:
+                while not exhausted and len(inflight) < self.max_inflight:
+                    chunk = next(it, None)
+                    if chunk is None:
+                        exhausted = True
+                        break
+                    inflight.add(ex.submit(run_chunk, chunk, self.timeseries))
+                if not inflight:
+                    break
+                done, inflight = wait(inflight, return_when=FIRST_COMPLETED)
+                self.pids.update(getattr(ex, "_processes", {}) or {})
+                for fut in done:
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool as exc:
+                        raise RuntimeError(
+                            "a worker process died (out of memory or killed?); finished runs are "
+                            "kept, rerun the same command to resume"
+                        ) from exc
+                    yield result
+            clean = True
+        finally:
+            if clean:
+                ex.shutdown(wait=True)
+            else:  # interrupted or failed: drop queued work, stop the workers now
+                for fut in inflight:
+                    fut.cancel()
+                procs = list((getattr(ex, "_processes", None) or {}).values())
+                ex.shutdown(wait=False, cancel_futures=True)
+                for p in procs:
+                    with contextlib.suppress(Exception):  # already gone
+                        p.terminate()
+                for p in procs:
+                    p.join(timeout=5)
+
+
+class DaskBackend:
+    name = "dask"
+
+    def __init__(
+        self,
+        base,
+        address: str,
+        timeseries: str = "none",
+        max_inflight: int | None = None,
+        connect_timeout: float = 10.0,
+    ):
+        self.base = base
+        self.address = address
+        self.timeseries = timeseries
+        self.max_inflight = max_inflight
+        self.connect_timeout = connect_timeout
+        self.client = None
+        self.workers = 0
+
+    def connect(self):
+        if self.client is not None:
+            return self.client
+        try:
+            from distributed import Client
+        except ImportError as exc:  # pragma: no cover
+            raise UserError(
+                "--scheduler needs dask.distributed: pip install 'dask[distributed]'"
+            ) from exc
+        try:
+            self.client = Client(
+                self.address, timeout=f"{self.connect_timeout}s", set_as_default=False
+            )
+        except (OSError, TimeoutError, ValueError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UserError(
+                f"cannot reach a Dask scheduler at {self.address!r} ({reason[:160]}); "
+                "start one with `dask scheduler` or give the address it prints (tcp://HOST:8786)",
+                key="--scheduler",
+            ) from None
+        info = self.client.scheduler_info()
+        self.workers = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
+        return self.client
+
+    def close(self):
+        if self.client is not None:
+            try:
+                self.client.close()
+            finally:
+                self.client = None
+
+    def run(self, chunks: Iterable[list[dict]]) -> Iterator[dict]:
+        from distributed import as_completed
+
+        client = self.connect()
+        if self.workers == 0:
+            try:
+                client.wait_for_workers(1, timeout=self.connect_timeout * 3)
+            except Exception as exc:  # noqa: BLE001
+                raise UserError(
+                    f"the Dask scheduler at {self.address!r} has no workers", key="--scheduler"
+                ) from exc
+            info = client.scheduler_info()
+            self.workers = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
+        window = self.max_inflight or max(4, 2 * self.workers)
+        base_f = client.scatter(self.base, broadcast=True, hash=False)
+        it = iter(chunks)
+        ac = as_completed()
+        pending = set()
+
+        def submit_next() -> bool:
+            chunk = next(it, None)
+            if chunk is None:
+                return False
+            fut = client.submit(run_chunk, chunk, self.timeseries, base_f, pure=False)
+            pending.add(fut)
+            ac.add(fut)
+            return True
+
+        try:
+            for _ in range(window):
+                if not submit_next():
+                    break
+            for fut in ac:
+                pending.discard(fut)
+                result = fut.result()
+                fut.release()
+                submit_next()
+                yield result
+        finally:
+            for fut in pending:
+                fut.cancel()
+            self.close()
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+@dataclass
+class ExecutionReport:
+    total: int
+    already_done: int
+    ran: int
+    failed: int
+    interrupted: bool
+    elapsed_s: float
+    backend: str
+    workers: int
+
+    @property
+    def complete(self) -> bool:
+        return not self.interrupted and self.already_done + self.ran >= self.total
+
+
+def auto_chunk_size(pending: int, workers: int) -> int:
+    return max(1, min(50, math.ceil(pending / max(1, workers * 16))))
+
+
+def make_backend(base, jobs: int, scheduler: str | None, timeseries: str):
+    if scheduler:
+        b = DaskBackend(base, scheduler, timeseries)
+        b.connect()
+        return b
+    if jobs is None or jobs <= 0:
+        jobs = os.cpu_count() or 1
+    if jobs == 1:
+        return SerialBackend(base, timeseries)
+    return LocalPoolBackend(base, jobs, timeseries)
+
+
+def execute(
+    design,
+    base,
+    store,
+    backend,
+    *,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
+    on_chunk=None,
+) -> ExecutionReport:
+    """Run every run of ``design`` not yet in ``store``; commit each finished chunk."""
+    from tqdm import tqdm
+
+    done = store.done_run_ids()
+    pending = [rid for rid in range(design.n_runs) if rid not in done]
+    workers = max(1, getattr(backend, "workers", 1))
+    cs = chunk_size or auto_chunk_size(len(pending), workers)
+
+    def chunks():
+        for i in range(0, len(pending), cs):
+            yield [design.task(r) for r in pending[i : i + cs]]
+
+    bar = tqdm(
+        total=design.n_runs,
+        initial=len(done),
+        unit="run",
+        desc=f"{backend.name} x{workers}",
+        disable=(not progress) if progress is not None else None,
+        dynamic_ncols=True,
+        smoothing=0.1,
+    )
+    t0 = time.perf_counter()
+    ran = failed = 0
+    interrupted = False
+    gen = backend.run(chunks())
+    try:
+        for result in gen:
+            rows = result["rows"]
+            store.write_part(rows, result.get("timeseries"))
+            ran += len(rows)
+            nf = sum(1 for r in rows if r["status"] != "ok")
+            failed += nf
+            bar.update(len(rows))
+            if failed:
+                bar.set_postfix(failed=failed, refresh=False)
+            if on_chunk is not None:
+                on_chunk(ran, rows)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        try:
+            gen.close()
+        except KeyboardInterrupt:  # a second Ctrl-C during cleanup
+            interrupted = True
+        bar.close()
+    return ExecutionReport(
+        total=design.n_runs,
+        already_done=len(done),
+        ran=ran,
+        failed=failed,
+        interrupted=interrupted,
+        elapsed_s=time.perf_counter() - t0,
+        backend=backend.name,
+        workers=workers,
+    )
+
+
+def pilot_seconds(base, design, n: int = 1) -> float:
+    """Time ``n`` runs of the design's first points in this process (for --dry-run estimates)."""
+    t0 = time.perf_counter()
+    for rid in range(min(n, design.n_runs)):
+        run_one(base, design.task(rid))
+    return (time.perf_counter() - t0) / max(1, min(n, design.n_runs))
+
+
+def host_info() -> dict:
+    return {
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }

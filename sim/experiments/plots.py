@@ -1,0 +1,195 @@
+"""Figures of the experiments layer (matplotlib, Agg backend, syriasim's palette)."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from pathlib import Path
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    try:
+        from sim.viz.style import use_style
+
+        use_style()
+    except Exception:  # noqa: BLE001 - the palette module is optional here
+        pass
+    return plt
+
+
+def _style():
+    try:
+        from sim.viz import style
+
+        return style
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _color(structure: str, i: int) -> str:
+    st = _style()
+    if st is not None:
+        return st.structure_color(structure)
+    return f"C{i}"
+
+
+def _label(structure: str) -> str:
+    st = _style()
+    return st.structure_label(structure) if st is not None else structure
+
+
+def _measure(col: str):
+    st = _style()
+    if st is not None:
+        m = st.measure(col)
+        return m.ylabel, m.scale
+    return col, 1.0
+
+
+def _save(fig, path: Path) -> Path:
+    import os
+    import uuid
+
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:6]}.png")
+    fig.savefig(tmp, bbox_inches="tight", dpi=130)
+    os.replace(tmp, path)
+    return path
+
+
+def compare_figures(result, out) -> list[Path]:
+    """Time-series bands per structure and a forest plot of paired effects."""
+    import pandas as pd
+
+    plt = _plt()
+    out = Path(out)
+    paths = []
+    bands = result.bands
+    if bands is not None and len(bands):
+        series = list(dict.fromkeys(bands["series"]))
+        n = len(series)
+        fig, axes = plt.subplots(n, 1, figsize=(8, 2.4 * n), sharex=True, squeeze=False)
+        for ax, col in zip(axes[:, 0], series, strict=True):
+            ylabel, scale = _measure(col)
+            for i, s in enumerate(result.structures):
+                b = bands[(bands.series == col) & (bands.structure == s)]
+                if b.empty:
+                    continue
+                x = b["x"]
+                if x.dtype == object:
+                    with contextlib.suppress(ValueError, TypeError):
+                        x = pd.to_datetime(x)
+                c = _color(s, i)
+                ax.plot(x, b["mean"] * scale, color=c, lw=1.4, label=_label(s))
+                ax.fill_between(
+                    x, b["ci_low"] * scale, b["ci_high"] * scale, color=c, alpha=0.2, lw=0
+                )
+            ax.set_ylabel(ylabel)
+        axes[0, 0].legend(loc="upper left", ncols=2, frameon=False)
+        axes[0, 0].set_title(f"{result.track}: mean and 95% CI per structure (same seeds)")
+        fig.autofmt_xdate()
+        paths.append(_save(fig, out / "fig_timeseries.png"))
+        plt.close(fig)
+
+    d = result.differences
+    if d is not None and len(d):
+        metrics = list(dict.fromkeys(d["metric"]))
+        others = [s for s in result.structures if s != result.baseline]
+        ncol = min(3, len(metrics))
+        nrow = math.ceil(len(metrics) / ncol)
+        fig, axes = plt.subplots(
+            nrow, ncol, figsize=(4.2 * ncol, 0.45 * len(others) * nrow + 1.3 * nrow), squeeze=False
+        )
+        for k, m in enumerate(metrics):
+            ax = axes[k // ncol, k % ncol]
+            sub = d[d.metric == m].set_index("structure")
+            ys = list(range(len(others)))[::-1]
+            for y, s in zip(ys, others, strict=True):
+                if s not in sub.index:
+                    continue
+                r = sub.loc[s]
+                lo, hi, mid = float(r["ci_low"]), float(r["ci_high"]), float(r["diff"])
+                c = _color(s, y)
+                if math.isfinite(lo) and math.isfinite(hi):
+                    ax.plot([lo, hi], [y, y], color=c, lw=2)
+                ax.plot([mid], [y], "o", color=c)
+            ax.axvline(0, color="#444444", lw=0.8)
+            ax.set_yticks(ys, [s for s in others])
+            ax.set_title(m, fontsize=9)
+        for k in range(len(metrics), nrow * ncol):
+            axes[k // ncol, k % ncol].set_visible(False)
+        fig.suptitle(f"Paired difference vs {result.baseline} (mean, 95% CI)")
+        fig.tight_layout()
+        paths.append(_save(fig, out / "fig_effects.png"))
+        plt.close(fig)
+    return paths
+
+
+def sensitivity_figure(table, method: str, out) -> Path | None:
+    if table is None or not len(table):
+        return None
+    plt = _plt()
+    metrics = list(dict.fromkeys(table["metric"]))
+    n = len(metrics)
+    ncol = min(2, n)
+    nrow = math.ceil(n / ncol)
+    params = list(dict.fromkeys(table["parameter"]))
+    fig, axes = plt.subplots(
+        nrow, ncol, figsize=(6 * ncol, 0.35 * len(params) * nrow + 1.5 * nrow), squeeze=False
+    )
+    for k, m in enumerate(metrics):
+        ax = axes[k // ncol, k % ncol]
+        sub = table[table.metric == m].set_index("parameter").reindex(params)
+        ys = list(range(len(params)))[::-1]
+        if method == "sobol":
+            h = 0.38
+            ax.barh(
+                [y + h / 2 for y in ys],
+                sub["S1"],
+                height=h,
+                xerr=sub["S1_conf"],
+                label="S1 (first order)",
+                color="#0072B2",
+                capsize=2,
+            )
+            ax.barh(
+                [y - h / 2 for y in ys],
+                sub["ST"],
+                height=h,
+                xerr=sub["ST_conf"],
+                label="ST (total)",
+                color="#E69F00",
+                capsize=2,
+            )
+            ax.set_xlabel("Sobol index (95% CI)")
+        elif method == "morris":
+            ax.barh(
+                ys,
+                sub["mu_star"],
+                xerr=sub["mu_star_conf"],
+                color="#0072B2",
+                capsize=2,
+                label="mu* (95% CI)",
+            )
+            ax.plot(sub["sigma"], ys, "D", color="#D55E00", label="sigma")
+            ax.set_xlabel("Morris elementary effects")
+        else:
+            ax.barh(
+                ys, sub["S1"], xerr=sub["S1_conf"], color="#0072B2", capsize=2, label="S1 (95% CI)"
+            )
+            ax.set_xlabel("first-order index")
+        ax.set_yticks(ys, params)
+        ax.axvline(0, color="#444444", lw=0.6)
+        ax.set_title(m, fontsize=9)
+        if k == 0:
+            ax.legend(frameon=False, fontsize=7)
+    for k in range(n, nrow * ncol):
+        axes[k // ncol, k % ncol].set_visible(False)
+    fig.tight_layout()
+    path = _save(fig, Path(out) / "fig_sensitivity.png")
+    plt.close(fig)
+    return path

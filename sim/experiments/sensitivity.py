@@ -1,0 +1,232 @@
+"""Global sensitivity from a sweep's results store (SALib analysis).
+
+- Sobol/Saltelli designs: first-order ``S1`` and total ``ST`` indices with 95% bootstrap
+  confidence intervals (``SALib.analyze.sobol``);
+- Morris designs: ``mu*`` (mean absolute elementary effect, with its 95% CI), ``mu`` and
+  ``sigma`` (``SALib.analyze.morris``);
+- Latin hypercube designs: the moment-independent ``delta`` and first-order ``S1`` with
+  intervals (``SALib.analyze.delta``).
+
+Replicates of a design point are averaged first, so the indices describe the expected outcome;
+the spread between replicates is reported as ``noise_share`` (share of the metric's variance
+that is within points), a warning sign when it is large.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from sim.errors import UserError
+from sim.experiments.store import ResultsStore, atomic_write_bytes
+
+
+def _design_matrix(store: ResultsStore, man: dict):
+    design = store.read_design()
+    params = [p["key"] for p in man["design"]["params"]]
+    cols = [f"x.{k}" for k in params]
+    if not all(c in design for c in cols):
+        raise UserError(
+            "the design has no numeric matrix (grid design?); sensitivity needs sobol, morris or lhs",
+            file=str(store.root),
+        )
+    design = design.sort_values("point_id")
+    return params, design["point_id"].to_numpy(), design[cols].to_numpy(dtype=float)
+
+
+def analyze(
+    out, metrics: list[str] | None = None, *, num_resamples: int = 1000, level: float = 0.95
+):
+    """A tidy table: one row per metric and parameter with the indices and their intervals."""
+    import pandas as pd
+
+    store = ResultsStore(out)
+    man = store.manifest()
+    method = man["design"]["method"]
+    if man.get("kind") != "sweep" or method not in ("sobol", "morris", "lhs"):
+        raise UserError(
+            f"sensitivity needs a sobol, morris or lhs sweep; this folder holds a {man.get('kind')} with design {method!r}",
+            file=str(out),
+        )
+    params, point_ids, X = _design_matrix(store, man)
+    runs = store.read_runs()
+    ok = runs[runs.status == "ok"]
+    available = [c[len("metric.") :] for c in ok.columns if c.startswith("metric.")]
+    if not available:
+        raise UserError(
+            "no successful runs with metrics yet; run or resume the sweep first", file=str(out)
+        )
+    if metrics:
+        for m in metrics:
+            if m not in available:
+                raise UserError(
+                    f"unknown metric {m!r}; available: {', '.join(sorted(available))}",
+                    key="--metrics",
+                )
+        chosen = list(metrics)
+    else:
+        chosen = [m for m in (man.get("metrics") or []) if m in available] or sorted(available)
+    means = ok.groupby("point_id")[[f"metric.{m}" for m in chosen]].mean()
+    missing = np.setdiff1d(point_ids, means.index.to_numpy())
+    if len(missing):
+        raise UserError(
+            f"{len(missing)} of {len(point_ids)} design points have no successful run "
+            f"(e.g. point {int(missing[0])}); resume the sweep (same command) or check failures with `syriasim summarize`",
+            file=str(out),
+        )
+    means = means.reindex(point_ids)
+    problem = {
+        "num_vars": len(params),
+        "names": params,
+        "bounds": [[p["low"], p["high"]] for p in man["design"]["params"]],
+    }
+    seed = int(man["design"]["master_seed"]) % (2**32)
+    opts = man["design"].get("options", {})
+    rows = []
+    for m in chosen:
+        Y = means[f"metric.{m}"].to_numpy(dtype=float)
+        total_var = float(np.nanvar(ok[f"metric.{m}"].to_numpy(dtype=float)))
+        within = (
+            ok.groupby("point_id")[f"metric.{m}"].var(ddof=1).mean()
+            if man["design"]["replicates"] > 1
+            else math.nan
+        )
+        noise = float(within / total_var) if total_var > 0 and within == within else math.nan
+        if not np.all(np.isfinite(Y)):
+            rows += [{"metric": m, "parameter": p, "note": "non-finite values"} for p in params]
+            continue
+        if np.nanstd(Y) == 0:
+            rows += [
+                {"metric": m, "parameter": p, "note": "constant across the design"} for p in params
+            ]
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if method == "sobol":
+                from SALib.analyze import sobol
+
+                si = sobol.analyze(
+                    problem,
+                    Y,
+                    calc_second_order=bool(opts.get("calc_second_order")),
+                    num_resamples=num_resamples,
+                    conf_level=level,
+                    seed=seed,
+                )
+                for j, p in enumerate(params):
+                    rows.append(
+                        {
+                            "metric": m,
+                            "parameter": p,
+                            "S1": si["S1"][j],
+                            "S1_conf": si["S1_conf"][j],
+                            "ST": si["ST"][j],
+                            "ST_conf": si["ST_conf"][j],
+                            "noise_share": noise,
+                        }
+                    )
+            elif method == "morris":
+                from SALib.analyze import morris
+
+                si = morris.analyze(
+                    problem,
+                    X,
+                    Y,
+                    num_resamples=num_resamples,
+                    conf_level=level,
+                    num_levels=int(opts.get("levels", 4)),
+                    seed=seed,
+                )
+                for j, p in enumerate(params):
+                    rows.append(
+                        {
+                            "metric": m,
+                            "parameter": p,
+                            "mu_star": si["mu_star"][j],
+                            "mu_star_conf": si["mu_star_conf"][j],
+                            "mu": si["mu"][j],
+                            "sigma": si["sigma"][j],
+                            "noise_share": noise,
+                        }
+                    )
+            else:
+                from SALib.analyze import delta
+
+                si = delta.analyze(
+                    problem, X, Y, num_resamples=num_resamples, conf_level=level, seed=seed
+                )
+                for j, p in enumerate(params):
+                    rows.append(
+                        {
+                            "metric": m,
+                            "parameter": p,
+                            "delta": si["delta"][j],
+                            "delta_conf": si["delta_conf"][j],
+                            "S1": si["S1"][j],
+                            "S1_conf": si["S1_conf"][j],
+                            "noise_share": noise,
+                        }
+                    )
+    table = pd.DataFrame(rows)
+    for c in [c for c in table.columns if c.endswith("_conf")]:
+        base = c[: -len("_conf")]
+        table[f"{base}_low"] = table[base] - table[c]
+        table[f"{base}_high"] = table[base] + table[c]
+    return method, table
+
+
+def markdown(method: str, table, name: str = "") -> str:
+    lines = [f"# Sensitivity ({method}){': ' + name if name else ''}", ""]
+    if method == "sobol":
+        cols, head = (
+            [("S1", "S1_conf"), ("ST", "ST_conf")],
+            "| metric | parameter | S1 [95% CI] | ST [95% CI] | noise share |",
+        )
+    elif method == "morris":
+        cols, head = (
+            [("mu_star", "mu_star_conf"), ("sigma", None)],
+            "| metric | parameter | mu* [95% CI] | sigma | noise share |",
+        )
+    else:
+        cols, head = (
+            [("delta", "delta_conf"), ("S1", "S1_conf")],
+            "| metric | parameter | delta [95% CI] | S1 [95% CI] | noise share |",
+        )
+    lines += [head, "|---|---|---|---|---|"]
+    for _, r in table.iterrows():
+        if isinstance(r.get("note"), str):
+            lines.append(f"| {r['metric']} | {r['parameter']} | {r['note']} | | |")
+            continue
+        cells = []
+        for v, c in cols:
+            if c is None:
+                cells.append(f"{r[v]:.3g}")
+            else:
+                cells.append(f"{r[v]:.3g} [{r[v] - r[c]:.3g}, {r[v] + r[c]:.3g}]")
+        noise = r.get("noise_share", math.nan)
+        lines.append(
+            f"| {r['metric']} | {r['parameter']} | " + " | ".join(cells) + f" | {noise:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def sensitivity(
+    out, metrics: list[str] | None = None, *, num_resamples: int = 1000, figure: bool = True
+):
+    """Analyse, then write sensitivity.csv, sensitivity.md and fig_sensitivity.png into ``out``."""
+    method, table = analyze(out, metrics, num_resamples=num_resamples)
+    out = Path(out)
+    name = ResultsStore(out).manifest().get("name", "")
+    atomic_write_bytes(out / "sensitivity.csv", table.to_csv(index=False).encode())
+    md = markdown(method, table, name)
+    atomic_write_bytes(out / "sensitivity.md", md.encode())
+    fig = None
+    if figure:
+        from sim.experiments.plots import sensitivity_figure
+
+        ok = table[table.get("note").isna()] if "note" in table else table
+        fig = sensitivity_figure(ok, method, out)
+    return method, table, md, fig

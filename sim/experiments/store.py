@@ -1,0 +1,301 @@
+"""The results store: a folder of Parquet files that pandas, pyarrow and DuckDB read directly.
+
+```
+OUT/
+  sweep.json          what this folder holds: kind, design, fingerprint (never rewritten)
+  sweep.toml          a copy of the sweep file (sweeps only)
+  provenance.json     scenario file hashes, package version, git commit, sessions (start/end)
+  design.parquet      one row per design point: point_id and the varied values
+  runs/part-*.parquet one row per finished run: run_id, point_id, replicate, seed, status,
+                      error, duration_s, param.<key> (every resolved parameter), metric.<name>
+  timeseries/part-*.parquet   optional: run_id + the run's weekly or monthly series
+```
+
+Crash safety: each finished chunk of runs is written as its own part file, first to a temporary
+name in the same folder, flushed, then renamed into place (``os.replace`` is atomic), so a part
+is either complete or absent. The time-series part of a chunk is written *before* its runs part;
+the runs part is the commit record. On restart, leftover temporary files and time-series parts
+without a runs part are removed and the runs already present are skipped. Readers drop any
+duplicate ``run_id`` (there are none unless two folders were merged by hand).
+
+DuckDB: ``SELECT * FROM read_parquet('OUT/runs/*.parquet')``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import uuid
+import warnings
+from pathlib import Path
+
+from sim.errors import UserError
+
+FORMAT = 1
+MANIFEST = "sweep.json"
+PROVENANCE = "provenance.json"
+DESIGN = "design.parquet"
+RUNS = "runs"
+TIMESERIES = "timeseries"
+LOCK = ".lock"
+
+ID_COLUMNS = ("run_id", "point_id", "replicate", "seed", "status", "error", "duration_s", "worker")
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def atomic_write_json(path: Path, obj) -> None:
+    atomic_write_bytes(
+        path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode()
+    )
+
+
+def atomic_write_table(path: Path, table) -> None:
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    pq.write_table(table, tmp, compression="zstd")
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def rows_to_table(rows: list[dict]):
+    """Rows (dicts) -> pyarrow Table; columns of mixed types fall back to text."""
+    import pyarrow as pa
+
+    try:
+        return pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        cols: dict[str, list] = {}
+        for i, r in enumerate(rows):
+            for k in r:
+                cols.setdefault(k, [None] * len(rows))
+            for k, v in r.items():
+                cols[k][i] = v
+        arrays = {}
+        for k, vals in cols.items():
+            try:
+                arrays[k] = pa.array(vals)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+                arrays[k] = pa.array(
+                    [None if v is None else str(v) for v in vals], type=pa.string()
+                )
+        return pa.table(arrays)
+
+
+def frame_to_table(df):
+    import pyarrow as pa
+
+    try:
+        return pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        df = df.copy()
+        for c in df.columns:
+            if df[c].dtype == object:
+                df[c] = df[c].map(lambda v: None if v is None else str(v))
+        return pa.Table.from_pandas(df, preserve_index=False)
+
+
+class ResultsStore:
+    """A results folder (see module docstring). Open with :meth:`create_or_resume` to write."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self._lock_fh = None
+
+    # ----------------------------------------------------------------- reading
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / RUNS
+
+    @property
+    def ts_dir(self) -> Path:
+        return self.root / TIMESERIES
+
+    def exists(self) -> bool:
+        return (self.root / MANIFEST).is_file()
+
+    def manifest(self) -> dict:
+        path = self.root / MANIFEST
+        if not path.is_file():
+            raise UserError(
+                f"not a syriasim results folder (no {MANIFEST}); run `syriasim sweep` or `syriasim compare` with --out {self.root}",
+                file=str(self.root),
+            )
+        return json.loads(path.read_text())
+
+    def provenance(self) -> dict:
+        path = self.root / PROVENANCE
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    def run_parts(self) -> list[Path]:
+        return sorted(self.runs_dir.glob("part-*.parquet")) if self.runs_dir.is_dir() else []
+
+    def ts_parts(self) -> list[Path]:
+        return sorted(self.ts_dir.glob("part-*.parquet")) if self.ts_dir.is_dir() else []
+
+    def _read_part(self, path: Path, columns=None):
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.read_table(path, columns=columns)
+        except Exception as exc:  # a part is never partial (atomic rename), but be defensive
+            warnings.warn(f"{path}: unreadable part ({exc}); ignored", stacklevel=2)
+            return None
+
+    def done_run_ids(self) -> set[int]:
+        done: set[int] = set()
+        for part in self.run_parts():
+            t = self._read_part(part, columns=["run_id"])
+            if t is not None:
+                done.update(int(x) for x in t.column("run_id").to_pylist())
+        return done
+
+    def read_design(self):
+        import pandas as pd
+
+        path = self.root / DESIGN
+        return pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+
+    def read_runs(self):
+        """All runs as one DataFrame, sorted by run_id (duplicates dropped)."""
+        import pandas as pd
+
+        frames = []
+        for part in self.run_parts():
+            t = self._read_part(part)
+            if t is not None:
+                frames.append(t.to_pandas())
+        if not frames:
+            return pd.DataFrame(columns=list(ID_COLUMNS))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # concat of all-NA columns
+            df = pd.concat(frames, ignore_index=True, sort=False)
+        df = df.drop_duplicates("run_id", keep="first").sort_values("run_id", kind="stable")
+        return df.reset_index(drop=True)
+
+    def read_timeseries(self, run_ids=None):
+        import pandas as pd
+        import pyarrow.parquet as pq
+
+        run_stems = {p.stem for p in self.run_parts()}
+        frames = []
+        for part in self.ts_parts():
+            if part.stem not in run_stems:
+                continue  # orphan of an interrupted chunk
+            t = pq.read_table(part)
+            df = t.to_pandas()
+            if run_ids is not None:
+                df = df[df["run_id"].isin(run_ids)]
+            frames.append(df)
+        if not frames:
+            return pd.DataFrame()
+        return pd.concat(frames, ignore_index=True, sort=False)
+
+    # ----------------------------------------------------------------- writing
+    @classmethod
+    def create_or_resume(cls, root, manifest: dict) -> ResultsStore:
+        """Open ``root`` for (re)writing the sweep described by ``manifest``.
+
+        A new or empty folder is initialised; a folder holding the same sweep (same
+        fingerprint) is resumed; anything else is refused with a :class:`UserError`.
+        """
+        store = cls(root)
+        root = store.root
+        if root.exists() and not root.is_dir():
+            raise UserError("exists and is not a folder", file=str(root))
+        if store.exists():
+            old = store.manifest()
+            if old.get("fingerprint") != manifest["fingerprint"]:
+                raise UserError(
+                    f"holds a different {old.get('kind', 'sweep')} ({old.get('name')!r}, fingerprint "
+                    f"{str(old.get('fingerprint'))[:12]}, this one {manifest['fingerprint'][:12]}); "
+                    "choose another --out or remove that folder",
+                    file=str(root),
+                )
+        elif root.is_dir() and any(p for p in root.iterdir() if p.name != LOCK):
+            raise UserError(
+                f"exists, is not empty and holds no {MANIFEST}; choose an empty or new --out folder",
+                file=str(root),
+            )
+        root.mkdir(parents=True, exist_ok=True)
+        store.acquire_lock()
+        store.runs_dir.mkdir(exist_ok=True)
+        if not store.exists():
+            atomic_write_json(root / MANIFEST, manifest)
+        store.cleanup()
+        return store
+
+    def acquire_lock(self) -> None:
+        fh = open(self.root / LOCK, "a+")  # noqa: SIM115 - held for the store's lifetime
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise UserError(
+                "another sweep is writing to this folder right now", file=str(self.root)
+            ) from None
+        self._lock_fh = fh
+
+    def release(self) -> None:
+        if self._lock_fh is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock_fh.fileno(), fcntl.LOCK_UN)
+            self._lock_fh.close()
+            self._lock_fh = None
+
+    def cleanup(self) -> None:
+        """Remove what an interrupted session can leave behind: temp files, orphan series."""
+        for d in (self.root, self.runs_dir, self.ts_dir):
+            if d.is_dir():
+                for tmp in d.glob(".*.tmp-*"):
+                    with contextlib.suppress(OSError):
+                        tmp.unlink()
+        run_stems = {p.stem for p in self.run_parts()}
+        for part in self.ts_parts():
+            if part.stem not in run_stems:
+                with contextlib.suppress(OSError):
+                    part.unlink()
+
+    def write_design(self, design_df) -> None:
+        if not (self.root / DESIGN).is_file():
+            atomic_write_table(self.root / DESIGN, frame_to_table(design_df))
+
+    def write_part(self, rows: list[dict], timeseries=None) -> Path:
+        """Commit one finished chunk: its series (if any), then its rows (the commit record)."""
+        if not rows:
+            raise ValueError("empty chunk")
+        first = min(int(r["run_id"]) for r in rows)
+        stem = f"part-{first:09d}-{uuid.uuid4().hex[:8]}"
+        if timeseries is not None and len(timeseries):
+            self.ts_dir.mkdir(exist_ok=True)
+            atomic_write_table(self.ts_dir / f"{stem}.parquet", frame_to_table(timeseries))
+        path = self.runs_dir / f"{stem}.parquet"
+        atomic_write_table(path, rows_to_table(rows))
+        return path
+
+    def write_provenance(self, prov: dict) -> None:
+        atomic_write_json(self.root / PROVENANCE, prov)

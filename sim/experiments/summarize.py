@@ -1,0 +1,114 @@
+"""`syriasim summarize DIR`: what a results folder holds, where it came from, what failed."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from sim.experiments.store import ResultsStore
+
+
+def summarize(out, *, max_failures: int = 10) -> dict:
+    """A dict with the manifest, provenance, counts, metric summary (DataFrame) and failures."""
+    store = ResultsStore(out)
+    man = store.manifest()
+    prov = store.provenance()
+    runs = store.read_runs()
+    n_ok = int((runs.status == "ok").sum()) if len(runs) else 0
+    n_failed = int((runs.status != "ok").sum()) if len(runs) else 0
+    metric_cols = [c for c in runs.columns if c.startswith("metric.")]
+    stats = None
+    if n_ok and metric_cols:
+        ok = runs[runs.status == "ok"][metric_cols]
+        stats = ok.agg(["count", "mean", "std", "min", "max"]).T
+        stats.index = [c[len("metric.") :] for c in stats.index]
+    failures = (
+        runs[runs.status != "ok"][["run_id", "point_id", "replicate", "seed", "error"]]
+        if n_failed
+        else None
+    )
+    return {
+        "manifest": man,
+        "provenance": prov,
+        "runs": runs,
+        "n_runs": int(man.get("n_runs", 0)),
+        "n_stored": len(runs),
+        "n_ok": n_ok,
+        "n_failed": n_failed,
+        "metrics": stats,
+        "failures": failures,
+        "max_failures": max_failures,
+    }
+
+
+def _g(v) -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return "n/a" if math.isnan(f) else f"{f:.4g}"
+
+
+def render(info: dict, out) -> str:
+    man, prov = info["manifest"], info["provenance"]
+    d = man["design"]
+    lines = [
+        f"{man['kind']} {man.get('name')!r} in {out}",
+        f"  design: {d['method']}, {d['n_points']:,} points x {d['replicates']} replicates = {info['n_runs']:,} runs; master seed {d['master_seed']} ({d['seeds']} seeds)",
+        "  parameters: "
+        + ", ".join(
+            p["key"]
+            + (f" in [{p['low']:g}, {p['high']:g}]" if "low" in p else f" in {p.get('values')}")
+            for p in d["params"]
+        ),
+        f"  runs stored: {info['n_stored']:,} of {info['n_runs']:,} ({info['n_ok']:,} ok, {info['n_failed']:,} failed)"
+        + (
+            ""
+            if info["n_stored"] >= info["n_runs"]
+            else " -- incomplete: rerun the same command to resume"
+        ),
+    ]
+    sc = prov.get("scenario", {})
+    if sc:
+        lines.append(
+            f"  scenario: {sc.get('name')} (resolved sha256 {str(sc.get('resolved_sha256'))[:16]}), overrides {sc.get('overrides') or 'none'}"
+        )
+        for path, h in (sc.get("files") or {}).items():
+            lines.append(f"    {path}  sha256 {str(h)[:16]}")
+    if prov.get("sweep_file"):
+        sf = prov["sweep_file"]
+        lines.append(f"  sweep file: {sf['path']}  sha256 {sf['sha256'][:16]}")
+    v = prov.get("versions") or {}
+    g = prov.get("git") or {}
+    lines.append(
+        f"  code: syriasim {v.get('syriasim')}, git {str(g.get('commit'))[:12]}{' (dirty)' if g.get('dirty') else ''}, mesa {v.get('mesa')}, python {v.get('python')}"
+    )
+    for s in prov.get("sessions", []):
+        lines.append(
+            f"  session {s.get('start')} -> {s.get('end') or '?'}: {s.get('status')}, backend {s.get('backend')} x{s.get('workers')}, ran {s.get('ran', '?')} ({s.get('failed', '?')} failed)"
+        )
+    if info["metrics"] is not None:
+        lines.append("")
+        lines.append(
+            f"  {'metric':40s} {'n':>6s} {'mean':>11s} {'sd':>11s} {'min':>11s} {'max':>11s}"
+        )
+        for name, r in info["metrics"].iterrows():
+            lines.append(
+                f"  {name:40s} {int(r['count']):6d} {_g(r['mean']):>11s} {_g(r['std']):>11s} {_g(r['min']):>11s} {_g(r['max']):>11s}"
+            )
+    if info["failures"] is not None:
+        lines.append("")
+        lines.append(f"  failed runs ({info['n_failed']}):")
+        for _, r in info["failures"].head(info["max_failures"]).iterrows():
+            lines.append(
+                f"    run {r['run_id']} (point {r['point_id']}, replicate {r['replicate']}, seed {r['seed']}): {r['error']}"
+            )
+        if info["n_failed"] > info["max_failures"]:
+            lines.append(
+                f"    ... {info['n_failed'] - info['max_failures']} more (read runs/*.parquet, status == 'failed')"
+            )
+    lines.append("")
+    lines.append(
+        f"  read with: pandas.read_parquet('{Path(out) / 'runs'}')  |  DuckDB: SELECT * FROM read_parquet('{Path(out) / 'runs' / '*.parquet'}')"
+    )
+    return "\n".join(lines)
