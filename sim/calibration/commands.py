@@ -1,0 +1,240 @@
+"""CLI commands: `syriasim calibrate`, `syriasim report-history`, `syriasim effectiveness`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sim.errors import UserError
+
+DEFAULT_SCENARIO = "historical"
+
+
+def _common(p: argparse.ArgumentParser, *, seeds: int, out: str) -> None:
+    p.add_argument(
+        "--scenario",
+        default=DEFAULT_SCENARIO,
+        help="scenario file or shipped name (default: historical)",
+    )
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="fixed override of the scenario, e.g. rules.compliance.name=threshold (repeatable)",
+    )
+    p.add_argument(
+        "--seeds", type=int, default=seeds, help=f"replicate seeds per structure (default {seeds})"
+    )
+    p.add_argument("--first-seed", type=int, default=0, help="first replicate seed (default 0)")
+    p.add_argument(
+        "--jobs", type=int, default=None, help="worker processes (default: min(2, cores))"
+    )
+    p.add_argument("--out", default=out, help=f"output folder (default {out})")
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "calibrate",
+        help="fit free parameters to the historical targets (optuna TPE, resumable)",
+        description=(
+            "Fit free parameters to the calibration targets over replicate seeds with optuna's "
+            "seeded TPE sampler. The study is stored in OUT/study.db: rerunning the same command "
+            "resumes it. Writes OUT/calibrated.toml (a scenario extending the calibrated one), "
+            "OUT/loss_per_target.csv and OUT/trials.csv."
+        ),
+    )
+    _common(p, seeds=8, out="out/calibrate")
+    p.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="KEY=LOW:HIGH[:log][:int]",
+        help="free parameter and bounds, e.g. rules.compliance.params.pressure_weight=0.5:4 (repeatable)",
+    )
+    p.add_argument(
+        "--params-file", help='TOML file with [param."KEY"] low/high tables (and optional [set])'
+    )
+    p.add_argument("--targets", help="targets file (default: the shipped sim/data/targets.toml)")
+    p.add_argument("--groups", help="comma-separated target groups to fit (default: all)")
+    p.add_argument("--trials", type=int, default=30, help="total trials in the study (default 30)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="stop starting new trials after this many seconds",
+    )
+    p.add_argument("--seed", type=int, default=0, help="sampler seed (default 0)")
+    p.add_argument(
+        "--fresh", action="store_true", help="discard an existing study in OUT and start over"
+    )
+    p.set_defaults(func=cmd_calibrate)
+
+    p = subparsers.add_parser(
+        "report-history",
+        help="the historical scenario against the record: target table and figures",
+        description=(
+            "Run the scenario over N seeds and write targets.csv / targets.md (target, observed, "
+            "model mean, model 5-95%% range, pass/fail) and history_*.png figures (model median and "
+            "5-95%% band over the observed points)."
+        ),
+    )
+    _common(p, seeds=30, out="out/report-history")
+    p.add_argument("--targets", help="targets file (default: the shipped sim/data/targets.toml)")
+    p.add_argument("--groups", help="comma-separated target groups (default: all)")
+    p.add_argument("--no-figures", action="store_true", help="write the tables only")
+    p.add_argument(
+        "--effectiveness", action="store_true", help="also write the thesis comparison table"
+    )
+    p.add_argument("--check", action="store_true", help="exit with status 1 if any target fails")
+    p.set_defaults(func=cmd_report_history)
+
+    p = subparsers.add_parser(
+        "effectiveness",
+        help="goal and counterfactual effectiveness per case study (the thesis's Figure 4)",
+        description=(
+            "Grade each case study's goal attainment (strong/moderate/weak) and test the thesis's "
+            "counterfactual claims with paired runs of each structure; writes effectiveness.csv, "
+            "claims.csv and effectiveness.md."
+        ),
+    )
+    _common(p, seeds=20, out="out/effectiveness")
+    p.set_defaults(func=cmd_effectiveness)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _jobs(args) -> int:
+    from sim.calibration.runs import default_jobs
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError(f"--jobs must be >= 1, got {args.jobs}")
+    return args.jobs or default_jobs()
+
+
+def _seeds(args) -> list[int]:
+    if args.seeds < 1:
+        raise UserError(f"--seeds must be >= 1, got {args.seeds}")
+    return list(range(args.first_seed, args.first_seed + args.seeds))
+
+
+def _scenario(args, extra_fixed: dict | None = None):
+    """The scenario with --set overrides applied; returns (scenario, fixed overrides)."""
+    from sim.calibration.calibrate import parse_set
+    from sim.calibration.runs import apply_overrides
+    from sim.scenario import load_scenario
+
+    fixed = dict(extra_fixed or {})
+    for item in args.sets:
+        key, value = parse_set(item)
+        fixed[key] = value
+    scenario = load_scenario(args.scenario)
+    return apply_overrides(scenario, fixed, "--set"), fixed
+
+
+def _groups(args):
+    return (
+        [g.strip() for g in args.groups.split(",") if g.strip()]
+        if getattr(args, "groups", None)
+        else None
+    )
+
+
+def cmd_calibrate(args) -> int:
+    from sim.calibration.calibrate import calibrate, load_param_file, parse_param
+    from sim.calibration.targets import load_targets
+
+    params, file_fixed = [], {}
+    if args.params_file:
+        params, file_fixed = load_param_file(args.params_file)
+    params += [parse_param(text) for text in args.params]
+    scenario, fixed = _scenario(args, file_fixed)
+    targets = load_targets(args.targets, groups=_groups(args))
+    if args.trials < 1:
+        raise UserError(f"--trials must be >= 1, got {args.trials}")
+    seeds = _seeds(args)
+    print(
+        f"calibrating {len(params)} parameter(s) of {scenario.name!r} against {len(targets)} targets, "
+        f"{len(seeds)} seeds, {args.trials} trials, {_jobs(args)} processes -> {args.out}",
+        flush=True,
+    )
+    result = calibrate(
+        scenario,
+        params,
+        targets,
+        out_dir=args.out,
+        trials=args.trials,
+        seeds=seeds,
+        sampler_seed=args.seed,
+        jobs=_jobs(args),
+        fixed=fixed,
+        base_path=scenario.path,
+        timeout=args.timeout,
+        fresh=args.fresh,
+        log=lambda line: print(line, flush=True),
+    )
+    t = result.table
+    print(
+        f"best loss {result.best_loss:.4g}: {int(t['pass'].sum())}/{len(t)} targets pass; "
+        f"{result.n_new} new trials ({result.n_trials} in the study) in {result.seconds:.0f}s"
+    )
+    for key, value in result.best_values.items():
+        print(f"  {key} = {value:.6g}")
+    print(f"wrote {result.scenario_file}, {Path(args.out) / 'loss_per_target.csv'}")
+    return 0
+
+
+def cmd_report_history(args) -> int:
+    from sim.calibration.report import report_history
+    from sim.calibration.targets import load_targets
+
+    scenario, _ = _scenario(args)
+    targets = load_targets(args.targets, groups=_groups(args))
+    seeds = _seeds(args)
+    start = time.perf_counter()
+    history, files = report_history(
+        scenario,
+        targets,
+        seeds,
+        args.out,
+        jobs=_jobs(args),
+        targets_path=args.targets,
+        figures=not args.no_figures,
+    )
+    table = history.table
+    for _, r in table.iterrows():
+        print(
+            f"{'PASS' if r['pass'] else 'FAIL'}  {r['id']:<45} mean {r['model_mean']:.4g} "
+            f"[{r['model_p05']:.4g}, {r['model_p95']:.4g}]  rule {r['rule']}"
+        )
+    print(
+        f"{int(table['pass'].sum())}/{len(table)} targets pass over {len(seeds)} seeds ({time.perf_counter() - start:.0f}s)"
+    )
+    if args.effectiveness:
+        _write_effectiveness(scenario, seeds, _jobs(args), Path(args.out))
+    print("wrote " + ", ".join(str(p) for p in files.values()))
+    return 1 if args.check and not history.all_pass else 0
+
+
+def _write_effectiveness(scenario, seeds, jobs, out: Path):
+    from sim.calibration.effectiveness import effectiveness
+
+    out.mkdir(parents=True, exist_ok=True)
+    eff = effectiveness(scenario, seeds, jobs=jobs)
+    eff.table.to_csv(out / "effectiveness.csv", index=False)
+    eff.claims.to_csv(out / "claims.csv", index=False)
+    (out / "effectiveness.md").write_text(eff.markdown(), encoding="utf-8")
+    sys.stdout.write(eff.markdown())
+    return eff
+
+
+def cmd_effectiveness(args) -> int:
+    scenario, _ = _scenario(args)
+    _write_effectiveness(scenario, _seeds(args), _jobs(args), Path(args.out))
+    print(f"wrote {Path(args.out) / 'effectiveness.md'}, effectiveness.csv, claims.csv")
+    return 0

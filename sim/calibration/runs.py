@@ -1,0 +1,204 @@
+"""Running a scenario over seeds (and counterfactual structures) in parallel processes.
+
+Every run is ``sim.run(scenario, seed)``, deterministic per seed, so results do not depend on
+the number of processes. Workers return only what the caller needs (a few floats per run, or
+the monthly/weekly columns a figure draws), never whole models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any
+
+import pandas as pd
+
+from sim.calibration.targets import (
+    BASE_VARIANT,
+    Quantity,
+    Target,
+    _end_date,
+    quantities_by_variant,
+    quantity_key,
+)
+from sim.errors import UserError
+
+Runner = Callable[[Any, int], Any]
+
+
+def default_runner(scenario, seed: int):
+    from sim import run
+
+    return run(scenario, seed=seed)
+
+
+def default_jobs() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def make_executor(jobs: int) -> Executor | None:
+    """A process pool of ``jobs`` workers (None for in-process execution when jobs <= 1)."""
+    if jobs <= 1:
+        return None
+    # forkserver: workers start from a clean process (fork from a multi-threaded parent, such
+    # as one holding an optuna storage, can deadlock); runs are deterministic per seed either way.
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+
+
+def apply_overrides(scenario, overrides: dict[str, Any], what: str = "override"):
+    """``scenario.with_overrides`` with the offending key named in the error."""
+    if not overrides:
+        return scenario
+    try:
+        return scenario.with_overrides(dict(overrides))
+    except UserError:
+        raise
+    except (KeyError, ValueError, TypeError) as exc:
+        raise UserError(f"cannot apply {what} {overrides}: {exc}") from None
+
+
+def patch_events(scenario, patches) -> Any:
+    """A copy of ``scenario`` whose events are patched: ``{selector: {field: value}}`` where the
+    selector is an event id or ``type:TYPE`` (every event of that type). Events are decisions, so
+    this is how a counterfactual changes how a decision was taken (e.g. zones on a ceasefire)."""
+    if not patches:
+        return scenario
+    import copy
+
+    from sim.scenario import scenario_from_dict
+
+    raw = copy.deepcopy(scenario.data)
+    for selector, fields in dict(patches).items():
+        fields = dict(fields)
+        if selector.startswith("type:"):
+            hits = [e for e in raw["events"] if e.get("type") == selector[5:]]
+        else:
+            hits = [e for e in raw["events"] if e.get("id") == selector]
+        if not hits:
+            ids = ", ".join(sorted({e["id"] for e in raw["events"]}))
+            raise UserError(
+                f"no event matches {selector!r}; event ids: {ids}", key=f"events.{selector}"
+            )
+        for event in hits:
+            event.update(fields)
+    return scenario_from_dict(raw, name=scenario.name)
+
+
+def apply_variant(scenario, variant):
+    """The scenario under one target structure: (dotted overrides, event patches)."""
+    overrides, events = variant
+    scenario = apply_overrides(scenario, dict(overrides), "target structure")
+    return patch_events(scenario, {sel: dict(fields) for sel, fields in events})
+
+
+def truncate(scenario, end: dt.date):
+    """The scenario ending at ``end`` (decisions dated later dropped), to save run time when
+    only an earlier window is compared. Runs are causal, so the weeks kept are unchanged."""
+    if end is None or end >= scenario.end:
+        return scenario
+    import copy
+
+    from sim.scenario import scenario_from_dict
+
+    raw = copy.deepcopy(scenario.data)
+    raw["end"] = max(end, scenario.start + dt.timedelta(days=7))
+    raw["events"] = [e for e in raw["events"] if e["date"] <= raw["end"]]
+    return scenario_from_dict(raw, name=scenario.name)
+
+
+def horizon(quantities) -> dt.date | None:
+    """The last date any of the quantities reads (None: the whole run, e.g. a metric)."""
+    ends = []
+    for q in quantities:
+        if q.table == "metrics" or not q.end:
+            return None
+        ends.append(_end_date(q.end).date())
+    return max(ends) if ends else None
+
+
+def _map(func, tasks: list, jobs: int, executor: Executor | None) -> list:
+    if executor is not None:
+        return list(executor.map(func, tasks))
+    if jobs > 1 and len(tasks) > 1:
+        with make_executor(jobs) as pool:
+            return list(pool.map(func, tasks))
+    return [func(task) for task in tasks]
+
+
+def _quantities_task(task) -> list[float]:
+    runner, scenario, seed, quantities = task
+    result = runner(scenario, seed)
+    timeseries = getattr(result, "timeseries", None)
+    monthly = getattr(result, "monthly", None)
+    metrics = getattr(result, "metrics", None)
+    return [q.evaluate(timeseries, monthly, metrics) for q in quantities]
+
+
+def run_quantities(
+    scenario,
+    targets: Sequence[Target],
+    seeds: Sequence[int],
+    *,
+    jobs: int = 2,
+    executor: Executor | None = None,
+    runner: Runner = default_runner,
+) -> dict[tuple, list[float]]:
+    """Per-seed values of every quantity the targets use: ``{quantity_key: [value per seed]}``."""
+    by_variant = quantities_by_variant(targets)
+    tasks, layout = [], []
+    for variant, quantities in by_variant.items():
+        sc = apply_variant(scenario, variant)
+        if variant != BASE_VARIANT and hasattr(sc, "data"):
+            sc = truncate(sc, horizon(quantities))  # counterfactuals only run as far as compared
+        for seed in seeds:
+            tasks.append((runner, sc, int(seed), quantities))
+            layout.append(quantities)
+    outputs = _map(_quantities_task, tasks, jobs, executor)
+    per_seed: dict[tuple, list[float]] = {}
+    for quantities, values in zip(layout, outputs, strict=True):
+        for q, v in zip(quantities, values, strict=True):
+            per_seed.setdefault(quantity_key(q), []).append(v)
+    return per_seed
+
+
+def _frames_task(task) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    runner, scenario, seed, monthly_cols, weekly_cols = task
+    result = runner(scenario, seed)
+    monthly = result.monthly
+    weekly = result.timeseries
+    m_cols = ["month"] + [c for c in monthly_cols if c in monthly.columns]
+    w_cols = ["date"] + [c for c in weekly_cols if c in weekly.columns]
+    return monthly[m_cols].copy(), weekly[w_cols].copy(), dict(getattr(result, "metrics", {}) or {})
+
+
+def run_frames(
+    scenario,
+    seeds: Sequence[int],
+    *,
+    monthly_columns: Sequence[str] = (),
+    weekly_columns: Sequence[str] = (),
+    jobs: int = 2,
+    executor: Executor | None = None,
+    runner: Runner = default_runner,
+) -> list[tuple[pd.DataFrame, pd.DataFrame, dict]]:
+    """(monthly, weekly, metrics) of each seed, restricted to the columns asked for."""
+    tasks = [
+        (runner, scenario, int(s), tuple(monthly_columns), tuple(weekly_columns)) for s in seeds
+    ]
+    return _map(_frames_task, tasks, jobs, executor)
+
+
+__all__ = [
+    "Quantity",
+    "apply_overrides",
+    "default_jobs",
+    "default_runner",
+    "make_executor",
+    "run_frames",
+    "run_quantities",
+]
