@@ -1,0 +1,282 @@
+"""The Syria diplomacy model: builds the world from a scenario and runs it week by week.
+
+Weekly phases, in order:
+  1. decisions and shocks dated this week (the scenario's timeline)
+  2. leverage: each patron recovers leverage, and spends it where a track engages it
+  3. ceasefire: who holds fire on which front line, strikes on excluded fighters
+  4. fighting: violence, changes of control, sieges
+  5. ceasefire: collapse and relaunch; chemical weapons; humanitarian access
+  6. trust and escalation between the co-leads; data collection
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+
+import mesa
+import numpy as np
+
+from sim.agents import (
+    ExcludedGroup,
+    Government,
+    OppositionGroup,
+    Patron,
+    UnitedNations,
+    make_opposition,
+)
+from sim.conflict import Conflict
+from sim.metrics import WEEKLY_COLUMNS, weekly_record
+from sim.rules import COMPLIANCE_RULES, LEVERAGE_RULES
+from sim.scenario import Scenario
+from sim.territory import GOV, ISIL, KURD, OPP, load_syria, synthetic
+from sim.tracks import AccessTrack, CeasefireTrack, ChemicalTrack
+
+STREAMS = ("init", "fighting", "chemical", "access", "ceasefire")
+
+
+def random_streams(seed: int) -> dict[str, np.random.Generator]:
+    """One independent generator per subsystem, all derived from the run's seed, so that changing
+    one track's structure leaves the other subsystems' draws untouched."""
+    return {
+        name: np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(name.encode())]))
+        for name in STREAMS
+    }
+
+
+class SyriaModel(mesa.Model):
+    def __init__(self, scenario: Scenario, seed: int | None = None):
+        seed = scenario.data["seed"] if seed is None else int(seed)
+        super().__init__(rng=seed)
+        self.config = scenario
+        self.seed = seed
+        self.streams = random_streams(seed)
+        data = scenario.data
+        self.diplomacy = data["params"]["diplomacy"]
+        self.trust_params = data["params"]["trust"]
+        self.fighting_params = data["params"]["fighting"]
+        rule = data["rules"]["compliance"]
+        self.compliance_rule = (COMPLIANCE_RULES[rule["name"]].func, rule["params"])
+        rule = data["rules"]["leverage"]
+        self.leverage_rule = (LEVERAGE_RULES[rule["name"]].func, rule["params"])
+
+        # Territory and actors.
+        net = data["network"]
+        if net["source"] == "syria":
+            self.territory = load_syria()
+        else:
+            self.territory = synthetic(net["areas"], self.streams["init"])
+        t = self.territory
+        actors = data["actors"]
+        fp = self.fighting_params
+        self.government = Government(
+            self, fp["government_strength"], self.diplomacy["government_war_aims"]
+        )
+        self.roster = make_opposition(self, actors["opposition_groups"], self.streams["init"])
+        self.groups = [OppositionGroup(self, i) for i in range(self.roster.n)]
+        self.isil = ExcludedGroup(
+            self, "ISIL", fp["isil_strength"], active=bool((t.controller == ISIL).any())
+        )
+        self.kurds_base_strength = fp["kurdish_strength"]
+        self.kurds_support = 0.0
+        self.un = UnitedNations(self)
+        self.us = Patron(self, "United States", self.roster.n)
+        self.russia = Patron(self, "Russia", 1)
+        self.turkey = Patron(self, "Turkey", self.roster.n, active=actors["turkey"])
+        self.iran_present = actors["iran"]
+
+        # Relations between the co-leads.
+        self.trust = self.trust_params["initial"]
+        self.escalation = 0.0
+        self.channel_open = True
+        self.unilateral_acts = 0.0
+
+        self._route_tree = None
+        self.conflict = Conflict(self)
+        self.tracks = {
+            "chemical": ChemicalTrack(self),
+            "access": AccessTrack(self),
+            "ceasefire": CeasefireTrack(self),
+        }
+        self.events = scenario.events()
+        self.n_steps = scenario.n_steps
+        self.date = scenario.start
+        self.week_log: list[dict] = []
+        self.violence_history: list[float] = []
+        self.gov_share_history: list[float] = [self.pop_share(GOV)]
+        self.violence = 0.0
+        self.datacollector = mesa.DataCollector(
+            model_reporters={col: (lambda m, c=col: m.record[c]) for col in WEEKLY_COLUMNS}
+        )
+        self.record: dict = {}
+
+    # -- state read by the tracks -------------------------------------------------------------------
+    def pop_share(self, controller: int) -> float:
+        t = self.territory
+        return float(t.population[t.controller == controller].sum() / t.population.sum())
+
+    @property
+    def government_dependence(self) -> float:
+        """How much the government needs its patron: high when it is losing ground, and while
+        it relies on the patron's air power."""
+        p = self.config.data["params"]["dependence"]
+        span = max(p["secure_share"] - p["desperate_share"], 1e-9)
+        losing = (p["secure_share"] - self.gov_share_history[-1]) / span
+        return float(
+            np.clip(losing + p["air_support"] * (self.government.air_support > 0), 0.0, 1.0)
+        )
+
+    def government_route(self, target: int) -> np.ndarray:
+        """Road route from the capital through government-held areas, crossing into `target`
+        at the end (the shortest road route if government territory does not reach it).
+        Cached until control changes."""
+        if self._route_tree is None:
+            self._route_tree = self.territory.bfs_within(self.territory.controller == GOV)
+            self._routes = {}
+        if target not in self._routes:
+            self._routes[target] = self.territory.route(target, self._route_tree)
+        return self._routes[target]
+
+    @property
+    def government_momentum(self) -> float:
+        """Recent gains of the government (population share won over 12 weeks, x10, >= 0):
+        a winning government has more to lose from halting its offensives."""
+        h = self.gov_share_history
+        return max(0.0, 10.0 * (h[-1] - h[max(0, len(h) - 13)]))
+
+    @property
+    def kurds_strength(self) -> float:
+        return self.kurds_base_strength * (1.0 + self.kurds_support)
+
+    def comply(self, pressure, cost, monitoring, aims):
+        """Probability that a client complies, by the scenario's compliance rule."""
+        rule, params = self.compliance_rule
+        return rule(params, np.asarray(pressure, dtype=float), cost, monitoring, aims)
+
+    def unilateral_act(self, power: str, weight: float = 1.0) -> None:
+        """One power acting alone: mistrust and escalation risk."""
+        tp = self.trust_params
+        self.trust -= tp["unilateral_loss"] * weight
+        self.escalation += tp["escalation_per_act"] * weight
+        self.unilateral_acts += weight
+
+    # -- the week --------------------------------------------------------------------------------
+    def step(self) -> None:
+        if self.steps > self.n_steps:
+            self.running = False
+            return
+        week = self.steps - 1  # mesa increments `steps` before calling step()
+        self.date = self.config.start + dt.timedelta(weeks=week)
+        new_month = week == 0 or (self.date - dt.timedelta(weeks=1)).month != self.date.month
+        self.week_log = []
+        self.apply_events()
+        self.apply_leverage()
+        cf, chem, access = self.tracks["ceasefire"], self.tracks["chemical"], self.tracks["access"]
+        cf.before_fighting()
+        if self.isil.active:
+            self.isil.weaken()
+        self.violence = self.conflict.step()
+        if self.conflict.changed:
+            self._route_tree = None
+        self.violence_history.append(self.violence)
+        self.gov_share_history.append(self.pop_share(GOV))
+        if self.un.observers:
+            self.un.observer_risk += cf.p["observer_risk"] * self.violence
+        if self.un.observers and self.un.observer_risk >= 1.0:
+            self.un.observers = 0  # the mission withdraws: observers are at too great a risk
+            self.week_log.append({"kind": "observers_withdrawn"})
+        cf.after_fighting()
+        chem.step()
+        access.step(new_month)
+        self.trust += self.trust_params["drift"] * (self.trust_params["baseline"] - self.trust)
+        self.trust = float(np.clip(self.trust, 0.0, 1.0))
+        self.escalation = float(
+            np.clip(self.escalation * (1 - self.trust_params["escalation_decay"]), 0.0, 1.0)
+        )
+        self.log_week()
+        self.record = weekly_record(self, week)
+        self.datacollector.collect(self)
+        if self.steps >= self.n_steps:
+            self.running = False
+
+    def apply_events(self) -> None:
+        week_end = self.date + dt.timedelta(days=7)
+        while self.events and self.events[0]["date"] < week_end:
+            ev = self.events.pop(0)
+            self.week_log.append({"kind": "event", "type": ev["type"], "id": ev["id"]})
+            kind = ev["type"]
+            chem, access, cf = (
+                self.tracks["chemical"],
+                self.tracks["access"],
+                self.tracks["ceasefire"],
+            )
+            if kind == "cw_framework":
+                chem.framework(ev)
+            elif kind == "us_strike":
+                chem.strike(ev["strikes"])
+            elif kind == "access_regime":
+                access.regime(ev)
+            elif kind == "cross_border_aid":
+                self.un.cross_border = True
+            elif kind == "airdrops":
+                self.un.airdrops = True
+            elif kind == "ceasefire":
+                cf.launch(ev)
+            elif kind == "observers":
+                self.un.observers, self.un.observer_risk = ev["count"], 0.0
+            elif kind == "observers_end":
+                self.un.observers = 0
+            elif kind == "channel_suspended":
+                cf.channel_suspended()
+                self.trust -= self.trust_params["unilateral_loss"]
+            elif kind == "russian_intervention":
+                self.government.air_support = self.fighting_params["russian_air_boost"]
+                self.unilateral_act("russia")
+            elif kind == "coalition_campaign":
+                self.isil.attrition = self.fighting_params["coalition_attrition"]
+                self.kurds_support = self.fighting_params["kurdish_support_boost"]
+            elif kind == "isil_emerges":
+                self.isil_emerges()
+
+    def isil_emerges(self) -> None:
+        """Opposition areas dominated by radical fighters defect to the new group."""
+        t = self.territory
+        split = (t.controller == OPP) & (
+            t.nusra_share >= self.fighting_params["isil_split_threshold"]
+        )
+        t.controller[split] = ISIL
+        t.holder[split] = -1
+        self.isil.active = True
+        self._route_tree = None
+        self.conflict.update_sieges(advance=False)
+
+    def apply_leverage(self) -> None:
+        """Patrons recover leverage, and spend it where an engaged track asks them to press."""
+        tracks = self.tracks.values()
+        dilution = (
+            self.config.data["params"]["dependence"]["iran_dilution"] if self.iran_present else 0.0
+        )
+        russia_demand = float(any(t.presses("russia") for t in tracks))
+        self.russia.press(
+            np.array([self.government_dependence * (1 - dilution)]), np.array([russia_demand])
+        )
+        us_demand = float(any(t.presses("us") for t in tracks))
+        self.us.press(self.roster.us_alignment, np.full(self.roster.n, us_demand))
+        tk_demand = float(any(t.presses("turkey") for t in tracks))
+        self.turkey.press(self.roster.turkey_alignment, np.full(self.roster.n, tk_demand))
+
+    def log_week(self) -> None:
+        """What a map shows for this week: convoys, collateral strikes, changes of control."""
+        access = self.tracks["access"]
+        for convoy in access.convoys:
+            self.week_log.append({"kind": "convoy", **convoy})
+        cf = self.tracks["ceasefire"]
+        if cf.violations:
+            self.week_log.append(
+                {"kind": "violations", "count": cf.violations, "collateral": cf.collateral}
+            )
+        if self.tracks["chemical"].attacks:
+            self.week_log.append({"kind": "chemical_attack"})
+
+
+__all__ = ["SyriaModel", "random_streams", "GOV", "OPP", "ISIL", "KURD"]

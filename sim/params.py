@@ -1,0 +1,586 @@
+"""Every mechanism parameter of the model, with its unit, range, default and source.
+
+This table is the single source of truth: scenario validation reads it, the resolved values of a
+run are stored with the results, and `syriasim params --markdown` renders docs/PARAMETERS.md.
+Sources: "OPCW" = OPCW / OPCW-UN Joint Mission statements (2013-14); "UNSG" = UN Secretary-General
+reports on resolutions 2139/2165/2191; "thesis" = the 2017 University of Oregon thesis (DOMAIN.md);
+"calibrated" = fitted so the historical scenario meets sim/data/targets.toml; "assumed" = a
+modelling choice with no direct empirical counterpart, to be explored by sensitivity analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Param:
+    default: Any
+    unit: str
+    doc: str
+    source: str = "assumed"
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple | None = None
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+    def allowed(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind is bool:
+            return "true or false"
+        name = {int: "an integer", float: "a number", str: "a string"}[self.kind]
+        if self.lo is not None and self.hi is not None:
+            return f"{name} in [{self.lo}, {self.hi}]"
+        if self.lo is not None:
+            return f"{name} >= {self.lo}"
+        return name
+
+
+P = Param
+
+# Mechanism parameters, under [params.<group>] in a scenario file.
+MECHANISMS: dict[str, dict[str, Param]] = {
+    "fighting": {
+        "deaths_per_front": P(
+            13.0,
+            "deaths/week",
+            "Conflict deaths per week on one active front line of average population at full intensity",
+            "calibrated",
+            0.0,
+            1000.0,
+        ),
+        "capture_rate": P(
+            0.008,
+            "1/week",
+            "Weekly probability scale that a front-line area changes hands at full intensity and even strength",
+            "calibrated",
+            0.0,
+            1.0,
+        ),
+        "strength_slope": P(
+            3.0,
+            "1",
+            "Steepness of the logistic advantage of the stronger side in a contest",
+            "assumed",
+            0.0,
+            20.0,
+        ),
+        "city_defence": P(
+            1.0,
+            "1",
+            "Extra defensive strength per tenfold population above 10,000 (cities are hard to take)",
+            "assumed",
+            0.0,
+            5.0,
+        ),
+        "government_strength": P(
+            0.9,
+            "1",
+            "Military strength of the government before outside intervention",
+            "assumed",
+            0.0,
+            5.0,
+        ),
+        "isil_strength": P(1.15, "1", "Strength of ISIL when it emerges", "assumed", 0.0, 5.0),
+        "kurdish_strength": P(
+            0.9, "1", "Strength of the Kurdish forces (SDF)", "assumed", 0.0, 5.0
+        ),
+        "russian_air_boost": P(
+            0.6,
+            "1",
+            "Relative increase of government strength from the Russian air campaign",
+            "calibrated",
+            0.0,
+            5.0,
+        ),
+        "air_campaign_violence": P(
+            0.35,
+            "1",
+            "Relative increase of fighting intensity on government fronts during the Russian air campaign",
+            "calibrated",
+            0.0,
+            5.0,
+        ),
+        "coalition_attrition": P(
+            0.008,
+            "1/week",
+            "Weekly relative loss of ISIL strength under the US-led coalition campaign",
+            "assumed",
+            0.0,
+            0.2,
+        ),
+        "kurdish_support_boost": P(
+            0.4,
+            "1",
+            "Relative increase of Kurdish strength with US coalition support",
+            "assumed",
+            0.0,
+            5.0,
+        ),
+        "siege_onset_weeks": P(
+            12,
+            "weeks",
+            "Weeks an enclave must stay encircled before it counts as besieged",
+            "assumed",
+            0,
+            260,
+        ),
+        "siege_attrition": P(
+            0.3,
+            "1/year",
+            "Growth per year of besieged the attacker's advantage against a besieged area (starvation, isolation)",
+            "calibrated",
+            0.0,
+            10.0,
+        ),
+        "enclave_max_areas": P(
+            4,
+            "areas",
+            "Largest connected group of areas without a border crossing that can be encircled",
+            "assumed",
+            1,
+            1000,
+        ),
+        "isil_split_threshold": P(
+            0.5,
+            "share",
+            "Areas whose share of radical fighters is at least this defect to ISIL when it emerges",
+            "assumed",
+            0.0,
+            1.0,
+        ),
+    },
+    "chemical": {
+        "declared_t": P(
+            1300.0,
+            "tonnes",
+            "Chemical agents and precursors declared under the framework",
+            "OPCW",
+            0.0,
+            10000.0,
+        ),
+        "undeclared_share": P(
+            0.05,
+            "share of declared",
+            "Undeclared stock kept back (not removed, enables later sarin use)",
+            "assumed",
+            0.0,
+            1.0,
+        ),
+        "sites": P(
+            23,
+            "sites",
+            "Declared production and storage sites to verify before removal",
+            "OPCW",
+            1,
+            1000,
+        ),
+        "inspection_rate": P(
+            1.6,
+            "sites/week",
+            "Sites the OPCW-UN mission verifies per week at full security and cooperation",
+            "calibrated",
+            0.0,
+            100.0,
+        ),
+        "transport_rate_t": P(
+            120.0,
+            "tonnes/week",
+            "Agent moved to the port per week on a fully secure route with full cooperation",
+            "calibrated",
+            0.0,
+            10000.0,
+        ),
+        "ship_load_t": P(
+            120.0,
+            "tonnes",
+            "Staged tonnage that fills a ship leaving the port",
+            "assumed",
+            1.0,
+            10000.0,
+        ),
+        "russian_escort": P(
+            0.6,
+            "share",
+            "Share of route insecurity removed by Russia's security and transport",
+            "thesis",
+            0.0,
+            1.0,
+        ),
+        "route_insecurity": P(
+            0.5, "1", "Loss of transport per unit of fighting on the route", "calibrated", 0.0, 10.0
+        ),
+        "cost": P(
+            0.35,
+            "1",
+            "Government's cost of handing over its stockpile (loss of deterrent)",
+            "calibrated",
+            0.0,
+            5.0,
+        ),
+        "attack_rate": P(
+            0.12,
+            "attacks/week",
+            "Chemical attacks per week when the government is desperate and fully capable",
+            "calibrated",
+            0.0,
+            10.0,
+        ),
+        "chlorine_capability": P(
+            0.45,
+            "share",
+            "Share of attack capability that needs no scheduled agent (chlorine)",
+            "OPCW",
+            0.0,
+            1.0,
+        ),
+        "strike_destruction": P(
+            0.2,
+            "share",
+            "Share of delivery capacity a punitive strike destroys",
+            "assumed",
+            0.0,
+            1.0,
+        ),
+        "capacity_recovery": P(
+            0.02, "1/week", "Weekly recovery of destroyed delivery capacity", "assumed", 0.0, 1.0
+        ),
+        "deterrence_decay": P(
+            0.03,
+            "1/week",
+            "Weekly decay of the deterrent effect of a threat or strike",
+            "assumed",
+            0.0,
+            1.0,
+        ),
+    },
+    "access": {
+        "max_requests": P(
+            21,
+            "areas",
+            "Places listed in one monthly UN inter-agency convoy plan",
+            "UNSG",
+            1,
+            100000,
+        ),
+        "convoys_per_week": P(
+            3, "convoys/week", "Cross-line convoys the UN can field per week", "UNSG", 0, 1000
+        ),
+        "convoy_people": P(25000, "people", "People one convoy serves", "UNSG", 1, 1000000),
+        "approval_cost": P(
+            0.5, "1", "Government's cost of approving a request on paper", "calibrated", 0.0, 5.0
+        ),
+        "facilitation_cost": P(
+            1.5,
+            "1",
+            "Government's cost of facilitation letters for a convoy to an area it besieges",
+            "calibrated",
+            0.0,
+            5.0,
+        ),
+        "siege_cost_factor": P(
+            0.6,
+            "1",
+            "Extra cost when the area is besieged by the deciding party",
+            "calibrated",
+            0.0,
+            10.0,
+        ),
+        "checkpoint_cost": P(
+            0.4, "1", "Local commander's cost of letting a convoy through", "calibrated", 0.0, 5.0
+        ),
+        "medical_removal": P(
+            0.5,
+            "probability",
+            "Chance medical items are removed from a convoy whose facilitation was forced",
+            "UNSG",
+            0.0,
+            1.0,
+        ),
+        "cross_border_coverage": P(
+            0.15,
+            "share/week",
+            "Share of people in need in a border area reached per week by cross-border aid",
+            "UNSG",
+            0.0,
+            1.0,
+        ),
+        "airdrop_coverage": P(
+            0.35,
+            "share/week",
+            "Share of people in an area besieged by ISIL reached per week by agreed airdrops",
+            "UNSG",
+            0.0,
+            1.0,
+        ),
+        "forced_airdrop_coverage": P(
+            0.08,
+            "share/week",
+            "Share reached per week by unilateral US airdrops into government-besieged areas",
+            "assumed",
+            0.0,
+            1.0,
+        ),
+    },
+    "ceasefire": {
+        "signature_cost_government": P(
+            0.2,
+            "1",
+            "Government's cost of signing (halting its offensives)",
+            "calibrated",
+            0.0,
+            5.0,
+        ),
+        "signature_cost_opposition": P(
+            0.5,
+            "1",
+            "An opposition group's cost of signing, scaled by its radical ties",
+            "calibrated",
+            0.0,
+            5.0,
+        ),
+        "adherence_cost": P(
+            0.3,
+            "1",
+            "Weekly cost of holding fire on a front line where the side could gain",
+            "calibrated",
+            0.0,
+            5.0,
+        ),
+        "suppression": P(
+            0.9,
+            "share",
+            "Share of fighting removed on a front line where both sides hold fire",
+            "calibrated",
+            0.0,
+            1.0,
+        ),
+        "strike_rate": P(
+            0.5,
+            "strikes/week",
+            "Strikes per week on excluded fighters in a signatory area fully intermixed with them",
+            "calibrated",
+            0.0,
+            20.0,
+        ),
+        "zone_protection": P(
+            0.7,
+            "share",
+            "Share of collateral strikes avoided when geographic zones define where strikes are allowed",
+            "thesis",
+            0.0,
+            1.0,
+        ),
+        "definitions_protection": P(
+            0.6,
+            "share",
+            "Share of collateral strikes avoided when co-leads share definitions of terrorists",
+            "thesis",
+            0.0,
+            1.0,
+        ),
+        "grievance_per_violation": P(
+            0.5,
+            "1",
+            "Grievance a party gains from a violation it attributes to the other side",
+            "calibrated",
+            0.0,
+            10.0,
+        ),
+        "grievance_decay": P(0.15, "1/week", "Weekly decay of grievance", "calibrated", 0.0, 1.0),
+        "collapse_level": P(
+            0.85,
+            "share",
+            "Violence (4-week mean) relative to the pre-ceasefire level at which a ceasefire counts as collapsed",
+            "thesis",
+            0.0,
+            2.0,
+        ),
+        "observer_effect": P(
+            0.5, "1", "Monitoring a full mission of 300 observers adds", "thesis", 0.0, 1.0
+        ),
+        "observer_risk": P(
+            0.0003,
+            "1/death",
+            "Risk to observers per conflict death in the week (the mission withdraws when accumulated risk reaches 1)",
+            "calibrated",
+            0.0,
+            1.0,
+        ),
+        "relaunch_trust": P(
+            0.35,
+            "share",
+            "US-Russia trust needed for the co-leads to relaunch a collapsed ceasefire",
+            "assumed",
+            0.0,
+            1.0,
+        ),
+        "relaunch_delay_weeks": P(
+            6, "weeks", "Weeks after a collapse before the co-leads can relaunch", "assumed", 0, 520
+        ),
+        "max_relaunches": P(
+            1, "count", "Relaunches the co-leads attempt per ceasefire", "thesis", 0, 100
+        ),
+    },
+    "dependence": {
+        "secure_share": P(
+            0.8,
+            "share",
+            "Government population share at which it needs no patron",
+            "assumed",
+            0.0,
+            1.0,
+        ),
+        "desperate_share": P(
+            0.55,
+            "share",
+            "Government population share at which it depends fully on its patron",
+            "assumed",
+            0.0,
+            1.0,
+        ),
+        "air_support": P(
+            0.3,
+            "share",
+            "Extra dependence of the government while it relies on its patron's air campaign",
+            "assumed",
+            0.0,
+            1.0,
+        ),
+        "iran_dilution": P(
+            0.2,
+            "share",
+            "Share of Russia's leverage ceiling lost to Iran's rival patronage",
+            "thesis",
+            0.0,
+            1.0,
+        ),
+    },
+    "trust": {
+        "initial": P(0.35, "share", "US-Russia trust at the start", "assumed", 0.0, 1.0),
+        "baseline": P(
+            0.3, "share", "Level trust drifts back to without events", "assumed", 0.0, 1.0
+        ),
+        "drift": P(
+            0.01, "1/week", "Weekly drift of trust towards its baseline", "assumed", 0.0, 1.0
+        ),
+        "success_gain": P(
+            0.02,
+            "1/week",
+            "Trust gained per week of full joint success on a bilateral track",
+            "calibrated",
+            0.0,
+            1.0,
+        ),
+        "accusation_loss": P(
+            0.01,
+            "1/accusation",
+            "Trust lost per misattributed ceasefire violation",
+            "calibrated",
+            0.0,
+            1.0,
+        ),
+        "unilateral_loss": P(
+            0.15,
+            "1/act",
+            "Trust lost per unilateral act of one power (strike, forced access, intervention)",
+            "calibrated",
+            0.0,
+            1.0,
+        ),
+        "information_sharing": P(
+            0.8,
+            "share",
+            "Information the co-leads share at full trust under a joint structure",
+            "thesis",
+            0.0,
+            1.0,
+        ),
+        "escalation_per_act": P(
+            0.25, "1/act", "Escalation from one unilateral act", "assumed", 0.0, 1.0
+        ),
+        "escalation_decay": P(0.02, "1/week", "Weekly decay of escalation", "assumed", 0.0, 1.0),
+    },
+    "diplomacy": {
+        "uniform_pressure": P(
+            0.15,
+            "1",
+            "Pressure of uniform multilateral obligations (no party's own leverage engaged)",
+            "thesis",
+            0.0,
+            1.0,
+        ),
+        "multilateral_monitoring": P(
+            0.15, "share", "Monitoring under multilateral arrangements (thin)", "thesis", 0.0, 1.0
+        ),
+        "chaos": P(
+            0.25,
+            "share",
+            "Share of local outcomes (checkpoints, fire on the ground) decided by actors no patron controls",
+            "thesis",
+            0.0,
+            1.0,
+        ),
+        "government_war_aims": P(
+            0.8,
+            "1",
+            "Weight of the government's aim to recover every area in its decisions",
+            "thesis",
+            0.0,
+            5.0,
+        ),
+    },
+}
+
+# Leverage rules: [rules.leverage], with their own parameter tables in sim/rules/leverage.py.
+# Compliance rules: [rules.compliance], parameters in sim/rules/compliance.py.
+
+ACTORS: dict[str, Param] = {
+    "opposition_groups": P(
+        25,
+        "groups",
+        "Opposition groups (heterogeneous in US alignment, strength, radical ties)",
+        "thesis",
+        1,
+        5000,
+    ),
+    "iran": P(True, "flag", "Iran backs the government (dilutes Russia's leverage)", "thesis"),
+    "turkey": P(
+        True,
+        "flag",
+        "Turkey backs northern opposition groups (guarantor under the trilateral structure)",
+        "thesis",
+    ),
+}
+
+NETWORK: dict[str, Param] = {
+    "source": P(
+        "syria",
+        "",
+        "Territory: the shipped Syria network or a seeded synthetic one",
+        "assumed",
+        choices=("syria", "synthetic"),
+    ),
+    "areas": P(200, "areas", "Number of areas of a synthetic network", "assumed", 10, 200000),
+}
+
+TRACK_STRUCTURE = P(
+    "timeline",
+    "",
+    "Structure of every event of this track: 'timeline' keeps each event's own structure",
+    "assumed",
+    choices=(
+        "timeline",
+        "bilateral",
+        "multilateral",
+        "unilateral_us",
+        "unilateral_russia",
+        "trilateral",
+        "none",
+    ),
+)

@@ -1,0 +1,96 @@
+"""Run a scenario with a seed and write the output contract (timeseries, monthly, summary)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sim import __version__
+from sim.metrics import effectiveness, monthly
+from sim.model import SyriaModel
+from sim.scenario import Scenario
+
+FLOAT_FORMAT = "%.6g"  # fixed formatting: identical bytes for identical runs
+
+
+@dataclass
+class RunResult:
+    timeseries: pd.DataFrame
+    monthly: pd.DataFrame
+    summary: dict
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return self.summary["metrics"]
+
+    def write(self, out: str | Path) -> Path:
+        """Write timeseries.csv, monthly.csv and summary.json into `out`, atomically: the files
+        appear together or not at all, and an existing folder is replaced only when complete."""
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            self.timeseries.to_csv(
+                tmp / "timeseries.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
+            )
+            self.monthly.to_csv(
+                tmp / "monthly.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
+            )
+            (tmp / "summary.json").write_text(
+                json.dumps(_clean(self.summary), indent=2, sort_keys=True) + "\n"
+            )
+            if out.exists():
+                old = out.with_name(f".{out.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(out, old)
+                os.replace(tmp, out)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+
+def _clean(obj):
+    """JSON without NaN (null instead), keeping the file valid for every reader."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def run(scenario: Scenario, seed: int | None = None) -> RunResult:
+    """Run one scenario to its end with one seed (in this process)."""
+    model = SyriaModel(scenario, seed=seed)
+    for _ in range(model.n_steps):
+        model.step()
+    return result_of(model)
+
+
+def result_of(model: SyriaModel) -> RunResult:
+    weekly = pd.DataFrame(model.datacollector.model_vars)
+    months = monthly(weekly)
+    summary = {
+        "scenario": model.config.name,
+        "scenario_file": str(model.config.path) if model.config.path else None,
+        "scenario_hash": model.config.hash,
+        "seed": model.seed,
+        "version": __version__,
+        "params": model.config.flat_params(),
+        "events": [{**e, "date": e["date"].isoformat()} for e in model.config.events()],
+        "metrics": effectiveness(model, weekly, months),
+        "ceasefires": model.tracks["ceasefire"].history,
+        "weeks": int(len(weekly)),
+    }
+    return RunResult(weekly, months, summary)

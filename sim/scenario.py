@@ -1,0 +1,447 @@
+"""Scenario files: loading, inheritance (`extends`), `--set` overrides and validation.
+
+A scenario is a TOML file. Whatever the user writes is checked against the parameter table
+(sim/params.py), the rule registries (sim/rules) and the event types (sim/events.py); every error
+is one line naming the file, the key and what is allowed. The result is a `Scenario`: fully
+resolved (every default filled in), immutable, with a content hash for provenance.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.errors import ScenarioError
+from sim.events import COMMON_FIELDS, EVENT_TYPES
+from sim.params import ACTORS, MECHANISMS, NETWORK, TRACK_STRUCTURE, Param
+from sim.rules import COMPLIANCE_RULES, LEVERAGE_RULES
+from sim.structures import TRACKS
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+TOP_KEYS = (
+    "name",
+    "description",
+    "extends",
+    "start",
+    "end",
+    "seed",
+    "network",
+    "actors",
+    "rules",
+    "params",
+    "tracks",
+    "events",
+)
+TRACK_KEYS = {"structure": TRACK_STRUCTURE}
+
+
+def _suggest(key: str, allowed) -> str:
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown key{hint}; allowed: {', '.join(sorted(allowed))}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    data: dict
+    path: Path | None = None
+    sources: tuple[Path, ...] = field(default=())  # every file read, the extended ones included
+
+    @property
+    def name(self) -> str:
+        return self.data["name"]
+
+    @property
+    def description(self) -> str:
+        return self.data["description"]
+
+    @property
+    def start(self) -> dt.date:
+        return self.data["start"]
+
+    @property
+    def end(self) -> dt.date:
+        return self.data["end"]
+
+    @property
+    def n_steps(self) -> int:
+        return (self.end - self.start).days // 7 + 1
+
+    @property
+    def hash(self) -> str:
+        text = json.dumps(self.data, sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def get(self, dotted: str) -> Any:
+        node: Any = self.data
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    def with_overrides(self, overrides: dict[str, Any] | list[str]) -> Scenario:
+        """A new validated scenario with dotted keys set (values or 'key=value' strings)."""
+        raw = copy.deepcopy(self.data)
+        raw = _apply_overrides(raw, overrides, str(self.path or self.name))
+        return _resolve(raw, self.path, self.sources)
+
+    def flat_params(self) -> dict[str, Any]:
+        """Every resolved scalar setting as {dotted.key: value} (events excluded)."""
+        flat: dict[str, Any] = {}
+
+        def walk(prefix: str, node: Any) -> None:
+            if isinstance(node, dict):
+                for k in sorted(node):
+                    walk(f"{prefix}.{k}" if prefix else k, node[k])
+            else:
+                flat[prefix] = node.isoformat() if isinstance(node, dt.date) else node
+
+        for key in ("start", "end", "network", "actors", "rules", "params", "tracks"):
+            walk(key, self.data[key])
+        return flat
+
+    def events(self) -> list[dict]:
+        """Events in date order, each with its effective structure (track overrides applied)."""
+        out = []
+        for ev in self.data["events"]:
+            ev = dict(ev)
+            track = EVENT_TYPES[ev["type"]][0]
+            if (
+                "structure" in ev
+                and track
+                and self.data["tracks"][track]["structure"] != "timeline"
+            ):
+                ev["structure"] = self.data["tracks"][track]["structure"]
+            out.append(ev)
+        return sorted(out, key=lambda e: (e["date"], e["id"]))
+
+
+def load_scenario(path: str | Path, overrides: list[str] | dict | None = None) -> Scenario:
+    """Load, inherit, override and validate a scenario file. Raises ScenarioError."""
+    path = _locate(path)
+    raw, sources = _read_with_extends(path, ())
+    if overrides:
+        raw = _apply_overrides(raw, overrides, str(path))
+    return _resolve(raw, path, sources)
+
+
+def scenario_from_dict(raw: dict, name: str = "<dict>") -> Scenario:
+    """A scenario from a dict (as a TOML file would hold), validated the same way."""
+    raw = copy.deepcopy(raw)
+    raw.setdefault("name", name)
+    return _resolve(raw, None, ())
+
+
+def shipped_scenarios() -> list[Path]:
+    return sorted(SCENARIO_DIR.glob("*.toml"))
+
+
+def _locate(path: str | Path) -> Path:
+    p = Path(path)
+    if p.is_file():
+        return p.resolve()
+    shipped = SCENARIO_DIR / (p.name if p.suffix == ".toml" else f"{p.name}.toml")
+    if not p.parent.parts and shipped.is_file():  # a bare name: look among the shipped scenarios
+        return shipped
+    names = ", ".join(s.stem for s in shipped_scenarios())
+    raise ScenarioError(f"no such scenario file; shipped scenarios: {names}", file=str(path))
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"malformed TOML: {exc}", file=str(path)) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read: {exc.strerror}", file=str(path)) from None
+
+
+def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, tuple[Path, ...]]:
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise ScenarioError(f"'extends' cycle: {cycle}", file=str(chain[-1]), key="extends")
+    raw = _read_toml(path)
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise ScenarioError(_suggest(key, TOP_KEYS), file=str(path), key=key)
+    parent_name = raw.pop("extends", None)
+    if parent_name is None:
+        raw = _tag_events(raw, path)
+        return raw, (path,)
+    if not isinstance(parent_name, str):
+        raise ScenarioError("must be a file name (string)", file=str(path), key="extends")
+    parent_path = (path.parent / parent_name).resolve()
+    if not parent_path.is_file():
+        raise ScenarioError(
+            f"extended file not found: {parent_path}", file=str(path), key="extends"
+        )
+    parent, sources = _read_with_extends(parent_path, (*chain, path))
+    return _merge(parent, _tag_events(raw, path), path), (*sources, path)
+
+
+def _tag_events(raw: dict, path: Path) -> dict:
+    events = raw.get("events", [])
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise ScenarioError("must be an array of tables ([[events]])", file=str(path), key="events")
+    for i, ev in enumerate(events):
+        ev["_file"] = str(path)
+        if "id" not in ev:
+            raise ScenarioError("every event needs an 'id'", file=str(path), key=f"events[{i}]")
+    return raw
+
+
+def _merge(parent: dict, child: dict, path: Path) -> dict:
+    out = copy.deepcopy(parent)
+    for key, value in child.items():
+        if key == "events":
+            out["events"] = _merge_events(out.get("events", []), value)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value, path)
+        else:
+            out[key] = value
+    # A new compliance/leverage rule does not inherit the parent rule's parameters.
+    for kind in ("compliance", "leverage"):
+        child_rule = child.get("rules", {}).get(kind, {})
+        if "name" in child_rule and "params" not in child_rule:
+            parent_rule = parent.get("rules", {}).get(kind, {})
+            if parent_rule.get("name") != child_rule["name"]:
+                out["rules"][kind].pop("params", None)
+    return out
+
+
+def _merge_events(parent: list[dict], child: list[dict]) -> list[dict]:
+    by_id = {e["id"]: dict(e) for e in parent}
+    order = [e["id"] for e in parent]
+    for ev in child:
+        if ev["id"] in by_id:
+            by_id[ev["id"]].update(ev)
+        else:
+            by_id[ev["id"]] = dict(ev)
+            order.append(ev["id"])
+    return [by_id[i] for i in order if not by_id[i].get("drop", False)]
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # a bare word is a string
+
+
+def _apply_overrides(raw: dict, overrides, source: str) -> dict:
+    items = overrides.items() if isinstance(overrides, dict) else [_split(o) for o in overrides]
+    for dotted, value in items:
+        parts = dotted.split(".")
+        if parts[0] == "events":
+            raise ScenarioError(
+                "events cannot be set with --set; patch them by id in a scenario file",
+                file="--set",
+                key=dotted,
+            )
+        if parts[0] not in TOP_KEYS:
+            raise ScenarioError(_suggest(parts[0], TOP_KEYS), file="--set", key=dotted)
+        node = raw
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ScenarioError("not a table", file="--set", key=dotted)
+        node[parts[-1]] = (
+            _parse_value(value)
+            if isinstance(value, str) and not isinstance(overrides, dict)
+            else value
+        )
+        if parts[:2] == ["rules", "compliance"] or parts[:2] == ["rules", "leverage"]:
+            if len(parts) == 3 and parts[2] == "name":
+                rule = raw["rules"][parts[1]]
+                registry = COMPLIANCE_RULES if parts[1] == "compliance" else LEVERAGE_RULES
+                if rule.get("params") and registry.get(rule["name"]) is not None:
+                    known = registry[rule["name"]].params
+                    rule["params"] = {k: v for k, v in rule["params"].items() if k in known}
+    return raw
+
+
+def _split(item: str) -> tuple[str, str]:
+    if "=" not in item:
+        raise ScenarioError(
+            "expected KEY=VALUE, e.g. tracks.access.structure=none", file="--set", key=item
+        )
+    key, value = item.split("=", 1)
+    return key.strip(), value.strip()
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+
+def _check(value: Any, param: Param, file: str, key: str) -> Any:
+    kind = param.kind
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind is bool and not isinstance(value, bool) or kind is not bool and isinstance(value, bool):
+        raise ScenarioError(f"expected {param.allowed()}, got {value!r}", file=file, key=key)
+    if not isinstance(value, kind):
+        raise ScenarioError(f"expected {param.allowed()}, got {value!r}", file=file, key=key)
+    if param.choices and value not in param.choices:
+        close = difflib.get_close_matches(str(value), [str(c) for c in param.choices], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ScenarioError(
+            f"{value!r} is not allowed{hint}; expected {param.allowed()}", file=file, key=key
+        )
+    if kind in (int, float):
+        if (
+            value != value
+            or (param.lo is not None and value < param.lo)
+            or (param.hi is not None and value > param.hi)
+        ):
+            raise ScenarioError(
+                f"out of range: {value!r}; expected {param.allowed()}", file=file, key=key
+            )
+    return value
+
+
+def _table(raw: Any, spec: dict[str, Param], file: str, key: str) -> dict:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ScenarioError("must be a table", file=file, key=key)
+    out = {}
+    for k, v in raw.items():
+        if k not in spec:
+            raise ScenarioError(_suggest(k, spec), file=file, key=f"{key}.{k}")
+        out[k] = _check(v, spec[k], file, f"{key}.{k}")
+    for k, p in spec.items():
+        out.setdefault(k, p.default)
+    return out
+
+
+def _rule(raw: Any, registry: dict, default: str, file: str, key: str) -> dict:
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise ScenarioError("must be a table", file=file, key=key)
+    for k in raw:
+        if k not in ("name", "params"):
+            raise ScenarioError(_suggest(k, ("name", "params")), file=file, key=f"{key}.{k}")
+    name = raw.get("name", default)
+    if name not in registry:
+        close = difflib.get_close_matches(str(name), list(registry), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ScenarioError(
+            f"unknown rule {name!r}{hint}; registered: {', '.join(registry)}",
+            file=file,
+            key=f"{key}.name",
+        )
+    return {
+        "name": name,
+        "params": _table(raw.get("params"), registry[name].params, file, f"{key}.params"),
+    }
+
+
+def _date(value: Any, file: str, key: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    if not isinstance(value, dt.date):
+        raise ScenarioError(f"expected a date like 2016-02-27, got {value!r}", file=file, key=key)
+    return value
+
+
+def _resolve(raw: dict, path: Path | None, sources: tuple[Path, ...]) -> Scenario:
+    file = str(path) if path else "<scenario>"
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise ScenarioError(_suggest(key, TOP_KEYS), file=file, key=key)
+    data: dict[str, Any] = {}
+    for key in ("name", "description"):
+        value = raw.get(key, path.stem if key == "name" and path else "")
+        if not isinstance(value, str):
+            raise ScenarioError("expected a string", file=file, key=key)
+        data[key] = value
+    if "start" not in raw or "end" not in raw:
+        raise ScenarioError(
+            "a scenario needs 'start' and 'end' dates",
+            file=file,
+            key="start" if "start" not in raw else "end",
+        )
+    data["start"] = _date(raw["start"], file, "start")
+    data["end"] = _date(raw["end"], file, "end")
+    if data["end"] <= data["start"]:
+        raise ScenarioError(f"must be after start ({data['start']})", file=file, key="end")
+    data["seed"] = _check(raw.get("seed", 1), Param(1, "", "", lo=0, hi=2**63 - 1), file, "seed")
+    data["network"] = _table(raw.get("network"), NETWORK, file, "network")
+    data["actors"] = _table(raw.get("actors"), ACTORS, file, "actors")
+    rules = raw.get("rules") or {}
+    if not isinstance(rules, dict):
+        raise ScenarioError("must be a table", file=file, key="rules")
+    for k in rules:
+        if k not in ("compliance", "leverage"):
+            raise ScenarioError(
+                _suggest(k, ("compliance", "leverage")), file=file, key=f"rules.{k}"
+            )
+    data["rules"] = {
+        "compliance": _rule(
+            rules.get("compliance"), COMPLIANCE_RULES, "logistic", file, "rules.compliance"
+        ),
+        "leverage": _rule(rules.get("leverage"), LEVERAGE_RULES, "stock", file, "rules.leverage"),
+    }
+    params = raw.get("params") or {}
+    if not isinstance(params, dict):
+        raise ScenarioError("must be a table", file=file, key="params")
+    for k in params:
+        if k not in MECHANISMS:
+            raise ScenarioError(_suggest(k, MECHANISMS), file=file, key=f"params.{k}")
+    data["params"] = {
+        g: _table(params.get(g), spec, file, f"params.{g}") for g, spec in MECHANISMS.items()
+    }
+    tracks = raw.get("tracks") or {}
+    if not isinstance(tracks, dict):
+        raise ScenarioError("must be a table", file=file, key="tracks")
+    for k in tracks:
+        if k not in TRACKS:
+            raise ScenarioError(_suggest(k, TRACKS), file=file, key=f"tracks.{k}")
+    data["tracks"] = {t: _table(tracks.get(t), TRACK_KEYS, file, f"tracks.{t}") for t in TRACKS}
+    data["events"] = _events(raw.get("events", []), data, file)
+    return Scenario(data=data, path=path, sources=sources)
+
+
+def _events(raw: list, data: dict, file: str) -> list[dict]:
+    if not isinstance(raw, list):
+        raise ScenarioError("must be an array of tables ([[events]])", file=file, key="events")
+    out, seen = [], set()
+    for i, ev in enumerate(raw):
+        ev = dict(ev)
+        efile = ev.pop("_file", file)
+        key = f"events[{ev.get('id', i)}]"
+        if not isinstance(ev.get("id"), str) or not ev["id"]:
+            raise ScenarioError("every event needs a non-empty string 'id'", file=efile, key=key)
+        if ev["id"] in seen:
+            raise ScenarioError("duplicate event id", file=efile, key=key)
+        seen.add(ev["id"])
+        if "type" not in ev:
+            raise ScenarioError(
+                f"missing 'type'; {COMMON_FIELDS['type'].allowed()}", file=efile, key=key
+            )
+        _check(ev["type"], COMMON_FIELDS["type"], efile, f"{key}.type")
+        _, fields = EVENT_TYPES[ev["type"]]
+        spec = {**{k: p for k, p in COMMON_FIELDS.items() if k != "date"}, **fields}
+        date = _date(ev.pop("date", None), efile, f"{key}.date")
+        if not data["start"] <= date <= data["end"]:
+            raise ScenarioError(
+                f"{date} is outside the horizon {data['start']} .. {data['end']}",
+                file=efile,
+                key=f"{key}.date",
+            )
+        clean = _table(ev, spec, efile, key)
+        clean.pop("drop")
+        clean["date"] = date
+        out.append(clean)
+    return sorted(out, key=lambda e: (e["date"], e["id"]))

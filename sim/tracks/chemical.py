@@ -1,0 +1,113 @@
+"""Chemical weapons: the stockpile, its verification and removal, and continued attacks.
+
+Under a framework the government must cooperate (a compliance decision under the pressure its
+patron applies); the OPCW-UN mission verifies the declared sites (slowed by insecurity); agents
+then move along the road route to the port, as fast as security on that route allows (Russia's
+escort removes part of the insecurity), and leave by ship when a load is staged. Undeclared
+stock and chlorine are never removed, so attacks can continue. A unilateral strike instead
+destroys some delivery capacity and deters for a while, but removes nothing and costs trust.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.tracks.base import Track
+
+
+class ChemicalTrack(Track):
+    name = "chemical"
+
+    def __init__(self, model):
+        super().__init__(model)
+        p = self.p
+        self.declared = 0.0  # tonnes declared (0 until a framework)
+        self.shipped = 0.0  # tonnes that have left Syria
+        self.staged = 0.0  # tonnes waiting at the port
+        self.moved = 0.0  # tonnes moved to the port (staged or shipped)
+        self.scheduled_held = p["declared_t"] * (
+            1.0 + p["undeclared_share"]
+        )  # agent the government holds
+        self.sites_verified = 0.0
+        self.capability = 1.0  # delivery capacity (aircraft, launchers), 0..1
+        self.deterrence = 0.0
+        self.attacks = 0
+        self.shipments = 0
+        self.framework_date = None
+
+    # -- decisions --------------------------------------------------------------------------------
+    def framework(self, event) -> None:
+        self.set_structure(event["structure"])
+        if not self.engaged:
+            return
+        if self.structure.unilateral == "us":
+            self.strike(1)
+            return
+        self.framework_date = event["date"]
+        self.declared = self.p["declared_t"]
+        self.deterrence = 1.0  # the threat that produced the deal is credible at first
+
+    def strike(self, strikes: int) -> None:
+        """A unilateral punitive strike: some delivery capacity destroyed, no stock removed."""
+        m = self.model
+        self.capability *= (1.0 - self.p["strike_destruction"]) ** strikes
+        self.deterrence = 1.0
+        m.unilateral_act("us", strikes)
+
+    # -- weekly -----------------------------------------------------------------------------------
+    def step(self) -> None:
+        p, m = self.p, self.model
+        u = self.rng.random(2)  # fixed draws: cooperation, attack
+        self.attacks = 0
+        self.capability += p["capacity_recovery"] * (1.0 - self.capability)
+        self.deterrence *= 1.0 - p["deterrence_decay"]
+        moved = 0.0
+        if self.declared > 0 and self.engaged:
+            coop = m.comply(
+                self.government_pressure(), p["cost"], 0.5 + 0.5 * self.monitoring(), 0.0
+            )
+            if u[0] < coop:
+                route = m.government_route(m.territory.port)
+                insecurity = float(m.conflict.area_fighting[route].sum())
+                escort = p["russian_escort"] if self.presses_government() else 0.0
+                security = float(np.exp(-p["route_insecurity"] * insecurity * (1.0 - escort)))
+                if self.sites_verified < p["sites"]:
+                    self.sites_verified = min(
+                        p["sites"], self.sites_verified + p["inspection_rate"] * security
+                    )
+                else:
+                    moved = min(self.declared - self.moved, p["transport_rate_t"] * security)
+            self.moved += moved
+            self.staged += moved
+            if self.staged >= p["ship_load_t"] or (
+                self.staged > 0 and self.moved >= self.declared - 1e-9
+            ):
+                self.shipped += self.staged
+                self.scheduled_held -= self.staged
+                self.staged = 0.0
+                self.shipments += 1
+            self.joint_success(moved / p["transport_rate_t"] if p["transport_rate_t"] else 0.0)
+        # Attacks: more likely when the government is losing and still has agent and means.
+        agent = p["chlorine_capability"] + (1 - p["chlorine_capability"]) * min(
+            1.0, self.scheduled_held / max(p["declared_t"], 1e-9)
+        )
+        rate = (
+            p["attack_rate"]
+            * m.government_dependence
+            * self.capability
+            * agent
+            * (1.0 - self.deterrence)
+        )
+        self.attacks = int(u[1] < 1.0 - np.exp(-rate))
+
+    @property
+    def busy(self) -> bool:
+        return self.engaged and self.declared > 0 and self.shipped < self.declared
+
+    @property
+    def removed_frac(self) -> float:
+        return self.shipped / self.declared if self.declared > 0 else 0.0
+
+    @property
+    def declared_in_syria(self) -> float:
+        return self.declared - self.shipped
