@@ -1,0 +1,162 @@
+"""The browser app: a Mesa SolaraViz page for live counterfactuals (`syriasim app`).
+
+Sidebar (Mesa's): step / play / reset, and the model parameters — case study, the structure of
+each track, a side-by-side structure, the compliance rule, key leverage and compliance
+parameters, and the seed (a slider, so Reset always gets a valid integer). Parameter changes
+take effect on Reset, as in every Mesa app.
+
+Main area: the territory map at the areas' latitude/longitude (areas coloured by controller,
+besieged ones ringed, this week's convoys, strikes and violations marked), live charts of the
+case study's goal measures, and a short text panel about the case.
+
+Served by `syriasim app` (solara on 127.0.0.1); `Page` is the solara entry point.
+"""
+
+from __future__ import annotations
+
+import os
+
+import solara
+from mesa.visualization import Slider, SolaraViz
+from mesa.visualization.utils import update_counter
+
+from sim.viz import style
+from sim.viz.app_model import (
+    KNOBS,
+    OFF,
+    SEED_MAX,
+    SyriaApp,
+    base_scenario,
+    compliance_rule_choices,
+    structure_choices,
+)
+from sim.viz.cases import CASES, get_case
+from sim.viz.live import live_views
+
+APP_NAME = "syriasim: US-Russia cooperation in Syria"
+
+
+def initial_settings() -> dict:
+    """Start-up values of the controls (from `syriasim app --case/--seed` via the environment)."""
+    case = get_case(os.environ.get("SYRIASIM_APP_CASE", "access"))
+    seed = int(os.environ.get("SYRIASIM_APP_SEED", "7"))
+    compare = os.environ.get("SYRIASIM_APP_COMPARE", OFF)
+    return {"case_study": case.label, "seed": max(0, min(SEED_MAX, seed)), "compare_with": compare}
+
+
+def model_params(settings: dict | None = None) -> dict:
+    """SolaraViz controls: every value comes from a Select or a Slider (nothing typed)."""
+    settings = settings or initial_settings()
+    case = get_case(settings["case_study"])
+    base = base_scenario(case)
+    flat = base.flat_params()
+    structures = structure_choices()
+    params: dict = {
+        "case_study": {
+            "type": "Select",
+            "value": case.label,
+            "values": [c.label for c in CASES.values()],
+            "label": "Case study",
+        },
+    }
+    for track in ("chemical", "access", "ceasefire"):
+        params[f"structure_{track}"] = {
+            "type": "Select",
+            "value": str(flat.get(f"tracks.{track}.structure", "timeline")),
+            "values": structures,
+            "label": f"Structure: {track} track",
+        }
+    params["compare_with"] = {
+        "type": "Select",
+        "value": settings.get("compare_with", OFF),
+        "values": [OFF, *structures],
+        "label": "Side by side: same seed under structure",
+    }
+    params["compliance_rule"] = {
+        "type": "Select",
+        "value": str(flat.get("rules.compliance.name")),
+        "values": compliance_rule_choices(),
+        "label": "Compliance rule",
+    }
+    for knob in KNOBS:
+        value = knob.default if knob.default is not None else flat.get(knob.key)
+        if value is None:
+            continue
+        value = min(max(float(value), knob.lo), knob.hi)
+        params[knob.name] = Slider(knob.label, value, knob.lo, knob.hi, knob.step, dtype=float)
+    params["seed"] = Slider(
+        "Seed (same seed = same chance events)", settings["seed"], 0, SEED_MAX, 1, dtype=int
+    )
+    return params
+
+
+def map_png(model: SyriaApp) -> bytes:
+    """This week's map(s) as PNG bytes (fast: cached background + this week's artists)."""
+    return live_views(model)[0].png()
+
+
+def charts_png(model: SyriaApp) -> bytes:
+    """The goal-measure charts up to this week as PNG bytes."""
+    return live_views(model)[1].png()
+
+
+@solara.component
+def MapView(model: SyriaApp):
+    """The territory map of the current week (two maps in side-by-side mode)."""
+    update_counter.get()
+    png = solara.use_memo(lambda: map_png(model), [update_counter.value, id(model)])
+    with solara.Column(classes=["syriasim-map"]):
+        solara.Image(png, format="png", width="100%")
+
+
+@solara.component
+def ChartsView(model: SyriaApp):
+    """Live charts of the case study's goal measures, one line per structure."""
+    update_counter.get()
+    png = solara.use_memo(lambda: charts_png(model), [update_counter.value, id(model)])
+    with solara.Column(classes=["syriasim-charts"]):
+        solara.Image(png, format="png", width="100%")
+
+
+@solara.component
+def CaseInfo(model: SyriaApp):
+    """What happened, the counterfactual question, and where the run stands."""
+    update_counter.get()
+    case = model.case
+    lines = [
+        f"### {case.label}",
+        f"**What happened.** {case.what_happened}",
+        f"**Question.** {case.question}",
+        "",
+        f"**Week of {model.date:%d %B %Y}** — week {model.weeks_shown()} of the case "
+        f"({case.start:%b %Y} to {case.end:%b %Y}); seed {model.seed}; "
+        f"compliance rule *{model.compliance_rule}*.",
+    ]
+    for run in model.runs:
+        colour = style.structure_color(run.structure)
+        lines.append(f'- <span style="color:{colour}">&#9632;</span> {run.label}')
+    if not model.running:
+        lines.append("\n**End of the case study window.** Press Reset to run it again.")
+    lines.append(
+        "\n*Changes to the parameters take effect when you press **Reset**. "
+        "Pick a structure under 'Side by side' to run the same seed under two structures.*"
+    )
+    solara.Markdown("\n\n".join(lines))
+
+
+COMPONENTS = [(MapView, 0), (ChartsView, 0), (CaseInfo, 0)]
+
+
+@solara.component
+def Page():
+    settings = solara.use_memo(initial_settings, [])
+    params = solara.use_memo(lambda: model_params(settings), [])
+    model = solara.use_memo(
+        lambda: SyriaApp(
+            case_study=settings["case_study"],
+            seed=settings["seed"],
+            compare_with=settings["compare_with"],
+        ),
+        [],
+    )
+    SolaraViz(model, components=COMPONENTS, model_params=params, name=APP_NAME, play_interval=150)
