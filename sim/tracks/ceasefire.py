@@ -47,6 +47,15 @@ class CeasefireTrack(Track):
     def busy(self) -> bool:
         return self.engaged and self.active
 
+    def information(self) -> float:
+        """A ceasefire decision may fix information sharing regardless of the structure."""
+        mode = self.event["information_sharing"] if self.event else "structure"
+        if mode == "none":
+            return 0.0
+        if mode == "full" and self.engaged:
+            return self.model.trust_params["information_sharing"]
+        return super().information()
+
     # -- decisions --------------------------------------------------------------------------------
     def launch(self, event) -> None:
         self.event = dict(event)
