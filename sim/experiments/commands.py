@@ -53,6 +53,11 @@ def _add_exec_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--no-progress", dest="progress", action="store_false", help="never show the progress bar"
     )
+    g.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="when resuming, run again the runs stored as failed (a success supersedes them)",
+    )
 
 
 def add_parser(subparsers) -> None:
@@ -188,6 +193,7 @@ def cmd_compare(args) -> int:
         progress=args.progress,
         dry_run=args.dry_run,
         figures=args.figures,
+        retry_failed=args.retry_failed,
         echo=_echo,
     )
     if hasattr(res, "exit_code"):  # dry run or interrupted
@@ -211,6 +217,7 @@ def cmd_sweep(args) -> int:
         chunk_size=args.chunk_size,
         progress=args.progress,
         dry_run=args.dry_run,
+        retry_failed=args.retry_failed,
         echo=_echo,
     )
     if not args.dry_run and outcome.report is not None and not outcome.report.interrupted:

@@ -138,6 +138,7 @@ def compare(
     progress: bool | None = None,
     dry_run: bool = False,
     figures: bool = True,
+    retry_failed: bool = False,
     echo=print,
 ):
     """Run every structure on the same seeds and write the comparison tables and figures.
@@ -157,7 +158,14 @@ def compare(
         extra={"track": track, "structures": list(structures), "baseline": baseline},
     )
     outcome = run_experiment(
-        exp, out, jobs=jobs, scheduler=scheduler, progress=progress, dry_run=dry_run, echo=echo
+        exp,
+        out,
+        jobs=jobs,
+        scheduler=scheduler,
+        progress=progress,
+        dry_run=dry_run,
+        retry_failed=retry_failed,
+        echo=echo,
     )
     if dry_run or (outcome.report is not None and outcome.report.interrupted):
         return outcome

@@ -334,6 +334,10 @@ def make_backend(base, jobs: int, scheduler: str | None, timeseries: str):
     return LocalPoolBackend(base, jobs, timeseries)
 
 
+class AllRunsFailed(UserError):
+    """The first runs of a session all failed: stop instead of failing thousands more."""
+
+
 def execute(
     design,
     base,
@@ -343,11 +347,13 @@ def execute(
     chunk_size: int | None = None,
     progress: bool | None = None,
     on_chunk=None,
+    retry_failed: bool = False,
+    fail_fast: int = 20,
 ) -> ExecutionReport:
     """Run every run of ``design`` not yet in ``store``; commit each finished chunk."""
     from tqdm import tqdm
 
-    done = store.done_run_ids()
+    done = store.done_run_ids(ok_only=retry_failed)
     pending = [rid for rid in range(design.n_runs) if rid not in done]
     workers = max(1, getattr(backend, "workers", 1))
     cs = chunk_size or auto_chunk_size(len(pending), workers)
@@ -381,6 +387,12 @@ def execute(
                 bar.set_postfix(failed=failed, refresh=False)
             if on_chunk is not None:
                 on_chunk(ran, rows)
+            if fail_fast and failed == ran and ran >= min(fail_fast, len(pending)):
+                first = next(r for r in rows if r["status"] != "ok")
+                raise AllRunsFailed(
+                    f"the first {ran} runs all failed, e.g. run {first['run_id']}: {first['error']}; "
+                    "stopped (failed runs are stored: fix the cause, then rerun with --retry-failed)"
+                )
     except KeyboardInterrupt:
         interrupted = True
     finally:

@@ -12,7 +12,13 @@ from pathlib import Path
 from sim.errors import UserError
 from sim.experiments import core
 from sim.experiments.design import Design
-from sim.experiments.execute import ExecutionReport, execute, make_backend, pilot_seconds
+from sim.experiments.execute import (
+    AllRunsFailed,
+    ExecutionReport,
+    execute,
+    make_backend,
+    pilot_seconds,
+)
 from sim.experiments.provenance import base_provenance, now
 from sim.experiments.store import FORMAT, ResultsStore, atomic_write_bytes
 
@@ -91,7 +97,7 @@ def describe(exp: Experiment) -> str:
     return what + f"{d.n_points:,} points x {d.replicates} replicates = {d.n_runs:,} runs"
 
 
-def _check_out_dir(exp: Experiment, out: Path) -> tuple[int, bool]:
+def _check_out_dir(exp: Experiment, out: Path, retry_failed: bool = False) -> tuple[int, bool]:
     """(runs already stored, whether the folder holds this experiment); raises if another."""
     store = ResultsStore(out)
     if store.exists():
@@ -99,7 +105,7 @@ def _check_out_dir(exp: Experiment, out: Path) -> tuple[int, bool]:
         if old.get("fingerprint") != exp.fingerprint():
             # let create_or_resume produce the one-line error (single wording)
             ResultsStore.create_or_resume(out, exp.manifest())
-        return len(store.done_run_ids()), True
+        return len(store.done_run_ids(ok_only=retry_failed)), True
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         ResultsStore.create_or_resume(out, exp.manifest())  # raises
     return 0, False
@@ -114,12 +120,13 @@ def run_experiment(
     chunk_size: int | None = None,
     progress: bool | None = None,
     dry_run: bool = False,
+    retry_failed: bool = False,
     echo=print,
 ) -> Outcome:
     out = Path(out)
     jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     if dry_run:
-        done, _ = _check_out_dir(exp, out)
+        done, _ = _check_out_dir(exp, out, retry_failed)
         pending = exp.design.n_runs - done
         echo(describe(exp))
         echo(f"{out}: {done:,} runs stored, {pending:,} to run")
@@ -140,9 +147,15 @@ def run_experiment(
             echo("nothing to run: the results are complete")
         return Outcome(out, None, dry_run=True)
 
-    store = ResultsStore.create_or_resume(out, exp.manifest())
+    _check_out_dir(exp, out)  # refuse a foreign folder before connecting anywhere
+    backend = make_backend(exp.base, jobs, scheduler, exp.timeseries)  # may refuse the scheduler
     try:
-        backend = make_backend(exp.base, jobs, scheduler, exp.timeseries)
+        store = ResultsStore.create_or_resume(out, exp.manifest())
+    except BaseException:
+        if hasattr(backend, "close"):
+            backend.close()
+        raise
+    try:
         if exp.sweep_file is not None and not (out / "sweep.toml").exists():
             atomic_write_bytes(out / "sweep.toml", exp.sweep_file.text.encode())
         store.write_design(exp.design.points_frame())
@@ -174,7 +187,12 @@ def run_experiment(
                 backend,
                 chunk_size=chunk_size or exp.chunk_size,
                 progress=progress,
+                retry_failed=retry_failed,
             )
+        except AllRunsFailed:
+            session.update(end=now(), status="failed")
+            store.write_provenance(prov)
+            raise
         finally:
             if hasattr(backend, "close"):
                 backend.close()

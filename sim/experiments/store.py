@@ -166,12 +166,19 @@ class ResultsStore:
             warnings.warn(f"{path}: unreadable part ({exc}); ignored", stacklevel=2)
             return None
 
-    def done_run_ids(self) -> set[int]:
+    def done_run_ids(self, *, ok_only: bool = False) -> set[int]:
+        """Run ids already stored (with ``ok_only``, only those that succeeded)."""
         done: set[int] = set()
         for part in self.run_parts():
-            t = self._read_part(part, columns=["run_id"])
-            if t is not None:
-                done.update(int(x) for x in t.column("run_id").to_pylist())
+            t = self._read_part(part, columns=["run_id", "status"])
+            if t is None:
+                continue
+            ids = t.column("run_id").to_pylist()
+            if ok_only:
+                st = t.column("status").to_pylist()
+                done.update(int(i) for i, s in zip(ids, st, strict=True) if s == "ok")
+            else:
+                done.update(int(x) for x in ids)
         return done
 
     def read_design(self):
@@ -194,7 +201,12 @@ class ResultsStore:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # concat of all-NA columns
             df = pd.concat(frames, ignore_index=True, sort=False)
-        df = df.drop_duplicates("run_id", keep="first").sort_values("run_id", kind="stable")
+        # a run retried with --retry-failed: its successful row supersedes the failed one
+        df["_failed"] = df["status"] != "ok"
+        df = df.sort_values(["run_id", "_failed"], kind="stable").drop_duplicates(
+            "run_id", keep="first"
+        )
+        df = df.drop(columns="_failed")
         return df.reset_index(drop=True)
 
     def read_timeseries(self, run_ids=None):

@@ -34,6 +34,7 @@ def run_sweep(
     chunk_size: int | None = None,
     progress: bool | None = None,
     dry_run: bool = False,
+    retry_failed: bool = False,
     echo=print,
 ) -> Outcome:
     """Run (or resume) the sweep into ``out``. Returns an :class:`Outcome` with the report."""
@@ -46,5 +47,6 @@ def run_sweep(
         chunk_size=chunk_size,
         progress=progress,
         dry_run=dry_run,
+        retry_failed=retry_failed,
         echo=echo,
     )
