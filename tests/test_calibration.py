@@ -543,3 +543,47 @@ def test_shipped_observations_load():
     series = {o.series for o in obs}
     assert {"cw_removed_frac", "pop_share_government"} <= series
     assert all(o.source for o in obs)
+
+
+def test_history_figures_are_written(tmp_path, stub_targets):
+    from sim.calibration.report import collect_history, draw_figures, load_observations
+
+    history = collect_history(StubScenario(), stub_targets, [0, 1, 2], jobs=1, runner=stub_run)
+    assert len(history.monthly) == 3 and "besieged_reached_frac" in history.monthly[0].columns
+    paths = draw_figures(history, load_observations(), tmp_path)
+    names = {p.name for p in paths}
+    assert names == {
+        "history_chemical.png",
+        "history_access.png",
+        "history_violence.png",
+        "history_trust.png",
+        "history_population.png",
+    }
+    for p in paths:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------------------------------
+# Effectiveness definitions
+# ------------------------------------------------------------------------------------------
+
+
+def test_effectiveness_grades_and_checks_are_valid():
+    from sim.calibration.effectiveness import CASES, build_checks, grade
+
+    assert [grade(x) for x in (0.98, 0.6, 0.3, 0.15, 0.05, -0.2)] == [
+        "strong",
+        "strong",
+        "moderate",
+        "moderate",
+        "weak",
+        "weak",
+    ]
+    assert grade(math.nan) == "n/a"
+    goals, claims = build_checks()
+    assert [g.group for g in goals] == ["chemical", "access", "ceasefire"]
+    assert [c["thesis_goal"] for c in CASES] == ["strong", "moderate", "weak"]
+    # every claim compares two different structures (or designs) on the same seeds, except the
+    # cross-case ranking, which compares two measures of the historical run
+    for c in claims:
+        assert c.is_ordering or c.id in ("access_2016_beats_2015", "ceasefire_harder_than_access")

@@ -399,9 +399,15 @@ def draw_figures(
         paths.append(save_figure(fig, out_dir / "history_access.png"))
         plt.close(fig)
 
-        # 3. Violence per month with ceasefire periods shaded
+        # 3. Violence per month with ceasefire periods shaded (per week, so 4- and 5-week months compare)
         fig, ax = plt.subplots(figsize=(9, 4))
-        band = _band(mo, "violence", "month")
+        per_week = [
+            f.assign(violence=f["violence"] / f["weeks"].where(f["weeks"] > 0))
+            if "weeks" in f.columns
+            else f
+            for f in mo
+        ]
+        band = _band(per_week, "violence", "month")
         _plot_band(ax, band, actor_color("government"), f"model, {n} seeds")
         shade = _band(wk, "ceasefire_active", "date")
         if shade is not None:
@@ -426,7 +432,7 @@ def draw_figures(
             ax,
             [e for e in events if e.get("type") in ("ceasefire", "channel_suspended", "observers")],
         )
-        ax.set_ylabel("Violence (conflict deaths per month)")
+        ax.set_ylabel("Violence (conflict deaths per week, monthly mean)")
         ax.set_title("Violence per month, 2012–2017, with ceasefire periods shaded")
         ax.legend(loc="upper left")
         format_date_axis(ax, "Month")
@@ -450,14 +456,15 @@ def draw_figures(
 
         # 5. Population share by controller
         fig, ax = plt.subplots(figsize=(9, 4))
-        for ctrl in CONTROLLERS:
+        for i, ctrl in enumerate(CONTROLLERS):
             band = _band(mo, f"pop_share_{ctrl}", "month")
             if band is None:
                 continue
             _plot_band(ax, band, actor_color(ctrl), actor_label(ctrl), 100)
             obs = _obs(observations, f"pop_share_{ctrl}")
+            shift = pd.Timedelta(days=45 * (i - 1.5))  # side by side where observed shares coincide
             ax.scatter(
-                [pd.Timestamp(o.date) for o in obs],
+                [pd.Timestamp(o.date) + shift for o in obs],
                 [o.value * 100 for o in obs],
                 color=actor_color(ctrl),
                 edgecolor="black",
