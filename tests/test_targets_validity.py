@@ -1,0 +1,35 @@
+"""Validity: the shipped historical scenario meets every calibration target, as a mean over 30
+seeds (issue 3). One test per target, so a miss names the target, its rule and the model's numbers.
+Runs in about a minute on two cores (not a timing test)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim import load_scenario
+from sim.calibration.runs import default_jobs
+from sim.calibration.targets import evaluate_targets, load_targets
+
+SEEDS = 30
+TARGETS = load_targets()
+
+
+@pytest.fixture(scope="module")
+def results():
+    scenario = load_scenario("historical")
+    return {
+        r.target.id: r
+        for r in evaluate_targets(scenario, TARGETS, seeds=SEEDS, jobs=default_jobs())
+    }
+
+
+@pytest.mark.parametrize("target_id", [t.id for t in TARGETS])
+def test_historical_meets_target(results, target_id):
+    r = results[target_id]
+    assert r.values.size == SEEDS
+    if not r.passed:
+        pytest.fail(
+            f"{target_id}: model mean {r.mean:.4g} (5-95%: {r.quantile(0.05):.4g} .. {r.quantile(0.95):.4g}) "
+            f"does not meet {r.target.rule()} — {r.target.description} [{r.target.source}]",
+            pytrace=False,
+        )
