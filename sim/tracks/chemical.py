@@ -106,8 +106,8 @@ class ChemicalTrack(Track):
 
     @property
     def removed_frac(self) -> float:
-        return self.shipped / self.declared if self.declared > 0 else 0.0
+        return min(1.0, self.shipped / self.declared) if self.declared > 0 else 0.0
 
     @property
     def declared_in_syria(self) -> float:
-        return self.declared - self.shipped
+        return max(0.0, self.declared - self.shipped)
