@@ -84,9 +84,7 @@ def model_params(settings: dict | None = None) -> dict:
             continue
         value = min(max(float(value), knob.lo), knob.hi)
         params[knob.name] = Slider(knob.label, value, knob.lo, knob.hi, knob.step, dtype=float)
-    params["seed"] = Slider(
-        "Seed (same seed = same chance events)", settings["seed"], 0, SEED_MAX, 1, dtype=int
-    )
+    params["seed"] = Slider("Seed", settings["seed"], 0, SEED_MAX, 1, dtype=int)
     return params
 
 
@@ -138,25 +136,51 @@ def CaseInfo(model: SyriaApp):
     if not model.running:
         lines.append("\n**End of the case study window.** Press Reset to run it again.")
     lines.append(
+        "\n**Controls.** *Structure*: who runs each policy track (timeline = as it happened). "
+        "*Pressure / Cost / Monitoring weight (x)*: multiply how much a client's compliance "
+        "responds to its patron's pressure, to its own cost, to being watched. *Leverage "
+        "recovery / spent per use*: how fast a patron's leverage comes back and how much "
+        "using it costs. *Chaos*: share of outcomes decided by local actors no patron "
+        "controls. *Seed*: the run's chance events (same seed = same luck)."
+    )
+    lines.append(
         "\n*Changes to the parameters take effect when you press **Reset**. "
         "Pick a structure under 'Side by side' to run the same seed under two structures.*"
     )
     solara.Markdown("\n\n".join(lines))
 
 
-COMPONENTS = [(MapView, 0), (ChartsView, 0), (CaseInfo, 0)]
+@solara.component
+def MainView(model: SyriaApp):
+    """The main area: map and charts side by side (stacked on narrow screens), case text below.
+
+    (Laid out here rather than in Mesa's draggable grid, whose grid-layout script fails to
+    load under Vue 3 / ipyvuetify 3 — the page would stay empty.)
+    """
+    with solara.Column(style={"padding": "8px", "gap": "8px"}):
+        with solara.ColumnsResponsive(default=[12, 12], large=[5, 7]):
+            with solara.Card("Territory this week", margin=0):
+                MapView(model)
+            with solara.Card("Goal measures", margin=0):
+                ChartsView(model)
+        with solara.Card(margin=0):
+            CaseInfo(model)
+
+
+def new_model(settings: dict) -> SyriaApp:
+    return SyriaApp(
+        case_study=settings["case_study"],
+        seed=settings["seed"],
+        compare_with=settings["compare_with"],
+    )
 
 
 @solara.component
 def Page():
     settings = solara.use_memo(initial_settings, [])
     params = solara.use_memo(lambda: model_params(settings), [])
-    model = solara.use_memo(
-        lambda: SyriaApp(
-            case_study=settings["case_study"],
-            seed=settings["seed"],
-            compare_with=settings["compare_with"],
-        ),
-        [],
-    )
-    SolaraViz(model, components=COMPONENTS, model_params=params, name=APP_NAME, play_interval=150)
+    initial = solara.use_memo(lambda: new_model(settings), [])
+    # A reactive we own: Mesa's Reset replaces `model.value`, and MainView follows it.
+    model = solara.use_reactive(initial)
+    SolaraViz(model, components=[], model_params=params, name=APP_NAME, play_interval=150)
+    MainView(model.value)

@@ -49,7 +49,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "pressure_weight_x",
         "rules.compliance.params.pressure_weight",
-        "Compliance: weight of patron pressure (x default)",
+        "Pressure weight (x)",
         0.0,
         3.0,
         0.1,
@@ -59,7 +59,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "cost_weight_x",
         "rules.compliance.params.cost_weight",
-        "Compliance: weight of the client's own cost (x default)",
+        "Cost weight (x)",
         0.0,
         3.0,
         0.1,
@@ -69,7 +69,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "monitoring_weight_x",
         "rules.compliance.params.monitoring_weight",
-        "Compliance: weight of being monitored (x default)",
+        "Monitoring weight (x)",
         0.0,
         3.0,
         0.1,
@@ -79,7 +79,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "leverage_recovery",
         "rules.leverage.params.recovery",
-        "Leverage: weekly recovery (1/week)",
+        "Leverage recovery /wk",
         0.0,
         0.3,
         0.01,
@@ -87,7 +87,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "leverage_spend",
         "rules.leverage.params.spend",
-        "Leverage: spent per unit of pressure",
+        "Leverage spent per use",
         0.0,
         0.5,
         0.01,
@@ -95,16 +95,16 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "iran_dilution",
         "rules.leverage.params.iran_dilution",
-        "Leverage: Russia's share lost to Iran",
+        "Iran dilution",
         0.0,
         1.0,
         0.05,
     ),
-    Knob("chaos", "params.diplomacy.chaos", "Chaos: share decided by local actors", 0.0, 1.0, 0.05),
+    Knob("chaos", "params.diplomacy.chaos", "Chaos (local share)", 0.0, 1.0, 0.05),
     Knob(
         "initial_trust",
         "params.trust.initial",
-        "US-Russia trust at the start (0-1)",
+        "Initial US-Russia trust",
         0.0,
         1.0,
         0.05,

@@ -13,6 +13,7 @@ import datetime as dt
 import errno
 import ipaddress
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -130,7 +131,7 @@ def check_port_free(host: str, port: int) -> None:
             if exc.errno == errno.EADDRINUSE:
                 raise UserError(
                     f"port {port} on {host} is already in use (another `syriasim app`?); "
-                    f"stop that program or pick a free port: syriasim app --port {_free_port(host)}"
+                    f"stop that program or pick a free port: syriasim app --port {_free_port(host, port)}"
                 ) from None
             if exc.errno == errno.EACCES:
                 raise UserError(
@@ -142,11 +143,18 @@ def check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def _free_port(host: str) -> int:
+def _free_port(host: str, near: int = DEFAULT_PORT) -> int:
+    """A port that is free now: the next few after `near` first, else one the OS picks."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    for port in [*range(near + 1, min(near + 20, 65535)), 0]:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    return near + 1
 
 
 def _is_loopback(host: str) -> bool:
@@ -224,16 +232,24 @@ def cmd_app(args) -> int:
         app_command(args.host, args.port, open_browser=args.open),
         env=app_environment(args.case, args.seed, args.compare),
     )
+
+    def stop(signum, _frame):  # SIGTERM (kill, a test's teardown): stop the server too
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         return proc.wait()
     except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 # --- syriasim figure -----------------------------------------------------------------------------
@@ -242,8 +258,8 @@ def _split_list(text: str) -> list[str]:
 
 
 def cmd_figure_case(args) -> int:
-    from sim.viz import style
-    from sim.viz.app_model import case_series
+    from sim.viz import adapter, style
+    from sim.viz.app_model import base_scenario, case_series
     from sim.viz.cases import get_case
     from sim.viz.figures import goals_figure
 
@@ -256,6 +272,7 @@ def cmd_figure_case(args) -> int:
         series,
         case.measures,
         window=(case.start, case.end),
+        events=adapter.timeline_events(base_scenario(case)),
         title=args.title or f"{case.label}: goal measures, seed {args.seed}",
     )
     path = style.save_figure(fig, args.out)

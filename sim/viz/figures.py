@@ -18,6 +18,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 from sim.viz import style
 
@@ -386,7 +387,20 @@ def setup_measure_axes(
             last_label = ts
     ax.set_title(m.title)
     ax.set_ylabel(m.unit or m.title)
+    ax.yaxis.set_major_formatter(FuncFormatter(compact_number))
     style.format_date_axis(ax)
+
+
+def compact_number(x: float, _pos=None) -> str:
+    """Tick labels that stay short: 950, 2.5k, 40k, 1.2M."""
+    ax_ = abs(x)
+    if ax_ >= 1e6:
+        return f"{x / 1e6:g}M"
+    if ax_ >= 1e4 or (ax_ >= 1e3 and x % 1000 == 0):
+        return f"{x / 1e3:g}k"
+    if ax_ >= 1e3:
+        return f"{x / 1e3:.1f}k"
+    return f"{x:g}"
 
 
 def draw_measure_data(
