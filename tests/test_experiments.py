@@ -24,12 +24,22 @@ from sim.experiments.sweep import plan_sweep
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 HIST = ROOT / "scenarios" / "historical.toml"
-VOLATILE = ["worker", "duration_s"]  # where and how fast a run ran: the only columns that may differ
+VOLATILE = [
+    "worker",
+    "duration_s",
+]  # where and how fast a run ran: the only columns that may differ
 
 
 def cli(*args, timeout=300, env=None, check=False):
     e = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    p = subprocess.run([PY, "-m", "sim", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=e)
+    p = subprocess.run(
+        [PY, "-m", "sim", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=e,
+    )
     if check and p.returncode != 0:
         raise AssertionError(f"exit {p.returncode}\n{p.stdout}\n{p.stderr}")
     return p
@@ -55,7 +65,11 @@ timeseries = "monthly"
 
 
 def stable(df: pd.DataFrame) -> pd.DataFrame:
-    return df.drop(columns=[c for c in VOLATILE if c in df]).sort_values("run_id").reset_index(drop=True)
+    return (
+        df.drop(columns=[c for c in VOLATILE if c in df])
+        .sort_values("run_id")
+        .reset_index(drop=True)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +87,18 @@ def reference(tmp_path_factory):
 
 def test_local_pool_gives_the_same_rows_as_serial_however_chunked(reference, tmp_path):
     sf, ref_out = reference
-    p = cli("sweep", sf, "--out", tmp_path / "pool", "--jobs", 2, "--chunk-size", 1, "--no-progress", check=True)
+    p = cli(
+        "sweep",
+        sf,
+        "--out",
+        tmp_path / "pool",
+        "--jobs",
+        2,
+        "--chunk-size",
+        1,
+        "--no-progress",
+        check=True,
+    )
     assert "10 runs in" in p.stdout and "(0 failed)" in p.stdout
     ref, pool = load_runs(ref_out), load_runs(tmp_path / "pool")
     assert len(pool) == 10 and pool.run_id.is_unique
@@ -86,7 +111,9 @@ def test_local_pool_gives_the_same_rows_as_serial_however_chunked(reference, tmp
     assert {f"param.{k}" for k in flat} <= set(pool.columns)
     assert pool["param.params.access.convoys_per_week"].map(type).eq(int).all()
     ts_ref = load_timeseries(ref_out).sort_values(["run_id", "month"]).reset_index(drop=True)
-    ts_pool = load_timeseries(tmp_path / "pool").sort_values(["run_id", "month"]).reset_index(drop=True)
+    ts_pool = (
+        load_timeseries(tmp_path / "pool").sort_values(["run_id", "month"]).reset_index(drop=True)
+    )
     assert len(ts_ref) == 10 * ts_ref.month.nunique()
     pd.testing.assert_frame_equal(ts_ref, ts_pool)
 
@@ -123,7 +150,10 @@ def dask_cluster(tmp_path):
     procs = [
         subprocess.Popen(
             [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-            cwd=tmp_path, env=env, stdout=open(logs / "scheduler.log", "w"), stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            env=env,
+            stdout=open(logs / "scheduler.log", "w"),
+            stderr=subprocess.STDOUT,
         )
     ]
     deadline = time.time() + 60
@@ -135,9 +165,24 @@ def dask_cluster(tmp_path):
     for i in range(2):
         procs.append(
             subprocess.Popen(
-                [dask, "worker", addr, "--nthreads", "1", "--nworkers", "1", "--no-dashboard", "--name", f"w{i}",
-                 "--local-directory", str(tmp_path / f"w{i}")],
-                cwd=tmp_path, env=env, stdout=open(logs / f"worker{i}.log", "w"), stderr=subprocess.STDOUT,
+                [
+                    dask,
+                    "worker",
+                    addr,
+                    "--nthreads",
+                    "1",
+                    "--nworkers",
+                    "1",
+                    "--no-dashboard",
+                    "--name",
+                    f"w{i}",
+                    "--local-directory",
+                    str(tmp_path / f"w{i}"),
+                ],
+                cwd=tmp_path,
+                env=env,
+                stdout=open(logs / f"worker{i}.log", "w"),
+                stderr=subprocess.STDOUT,
             )
         )
     from distributed import Client
@@ -159,7 +204,18 @@ def dask_cluster(tmp_path):
 def test_dask_cluster_gives_the_same_results_as_local(reference, dask_cluster, tmp_path):
     sf, ref_out = reference
     out = tmp_path / "dask"
-    p = cli("sweep", sf, "--out", out, "--scheduler", dask_cluster, "--chunk-size", 2, "--no-progress", check=True)
+    p = cli(
+        "sweep",
+        sf,
+        "--out",
+        out,
+        "--scheduler",
+        dask_cluster,
+        "--chunk-size",
+        2,
+        "--no-progress",
+        check=True,
+    )
     assert "10 runs in" in p.stdout
     runs = load_runs(out)
     assert runs.worker.nunique() == 2  # both Dask workers took chunks
@@ -169,17 +225,29 @@ def test_dask_cluster_gives_the_same_results_as_local(reference, dask_cluster, t
         load_timeseries(out).sort_values(["run_id", "month"]).reset_index(drop=True),
     )
     prov = cli("summarize", out, check=True).stdout
-    assert f"backend dask x2" in prov and "complete" in prov
+    assert "backend dask x2" in prov and "complete" in prov
 
 
 def test_unreachable_scheduler_exits_2_and_touches_nothing(reference, tmp_path):
     sf, _ = reference
     out = tmp_path / "never"
     t0 = time.time()
-    p = cli("sweep", sf, "--out", out, "--scheduler", f"tcp://127.0.0.1:{_free_port()}", env={"SYRIASIM_DASK_CONNECT_TIMEOUT": "2"})
+    p = cli(
+        "sweep",
+        sf,
+        "--out",
+        out,
+        "--scheduler",
+        f"tcp://127.0.0.1:{_free_port()}",
+        env={"SYRIASIM_DASK_CONNECT_TIMEOUT": "2"},
+    )
     assert p.returncode == 2, p.stderr
     err = p.stderr.strip()
-    assert len(err.splitlines()) == 1 and "--scheduler" in err and "cannot reach a Dask scheduler" in err
+    assert (
+        len(err.splitlines()) == 1
+        and "--scheduler" in err
+        and "cannot reach a Dask scheduler" in err
+    )
     assert not out.exists()
     assert time.time() - t0 < 60
 
@@ -208,8 +276,29 @@ def test_killed_or_interrupted_sweep_resumes_without_duplicates_or_gaps(tmp_path
     sf = sweep_file(tmp_path, LHS.format(n=24, r=1))
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [PY, "-m", "sim", "sweep", str(sf), "--out", str(out), "--jobs", "2", "--chunk-size", "1", "--no-progress"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    cmd = [
+        PY,
+        "-m",
+        "sim",
+        "sweep",
+        str(sf),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        "--chunk-size",
+        "1",
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     _wait_for_parts(out, 4, proc)
     workers = _children_of(proc.pid)
     if sig == signal.SIGKILL:
@@ -223,7 +312,12 @@ def test_killed_or_interrupted_sweep_resumes_without_duplicates_or_gaps(tmp_path
         assert "interrupted" in stdout and "run the same command again to resume" in stdout
         assert "Traceback" not in stderr
         time.sleep(0.5)
-        assert not [w for w in workers if os.path.exists(f"/proc/{w}") and "zombie" not in open(f"/proc/{w}/status").read().lower()]
+        assert not [
+            w
+            for w in workers
+            if os.path.exists(f"/proc/{w}")
+            and "zombie" not in open(f"/proc/{w}/status").read().lower()
+        ]
     partial = load_runs(out)
     assert 4 <= len(partial) < 24 and partial.run_id.is_unique
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -241,7 +335,9 @@ def test_killed_or_interrupted_sweep_resumes_without_duplicates_or_gaps(tmp_path
     exp = plan_sweep(sf)
     row, _ = run_one(exp.base, exp.design.task(23))
     assert runs.iloc[23]["metric.trust_final"] == pytest.approx(row["metric.trust_final"])
-    sessions = [ln for ln in cli("summarize", out, check=True).stdout.splitlines() if "session " in ln]
+    sessions = [
+        ln for ln in cli("summarize", out, check=True).stdout.splitlines() if "session " in ln
+    ]
     assert len(sessions) == 2 and ": complete," in sessions[1]
     if sig == signal.SIGINT:
         assert ": interrupted," in sessions[0]
@@ -252,33 +348,88 @@ def test_killed_or_interrupted_sweep_resumes_without_duplicates_or_gaps(tmp_path
 def test_compare_cli_paired_tables_and_figures(tmp_path):
     out = tmp_path / "access"
     p = cli(
-        "compare", HIST, "--track", "access", "--structures", "bilateral,multilateral,none",
-        "--replicates", 4, "--jobs", 2, "--out", out, "--no-progress", check=True,
+        "compare",
+        HIST,
+        "--track",
+        "access",
+        "--structures",
+        "bilateral,multilateral,none",
+        "--replicates",
+        4,
+        "--jobs",
+        2,
+        "--out",
+        out,
+        "--no-progress",
+        check=True,
     )
     assert "Paired difference vs bilateral" in p.stdout
-    for f in ("compare.md", "compare.csv", "differences.csv", "bands.csv", "fig_timeseries.png", "fig_effects.png", "provenance.json"):
+    for f in (
+        "compare.md",
+        "compare.csv",
+        "differences.csv",
+        "bands.csv",
+        "fig_timeseries.png",
+        "fig_effects.png",
+        "provenance.json",
+    ):
         assert (out / f).exists(), f
     table = pd.read_csv(out / "compare.csv")
     diffs = pd.read_csv(out / "differences.csv")
     assert set(table.structure) == {"bilateral", "multilateral", "none"}
     assert "access_reached_frac_mean_12m" in set(table.metric)  # the access track's goal metric
-    assert set(diffs.structure) == {"multilateral", "none"} and (diffs.baseline == "bilateral").all()
+    assert (
+        set(diffs.structure) == {"multilateral", "none"} and (diffs.baseline == "bilateral").all()
+    )
     runs = load_runs(out)
     # common random numbers: replicate r has the same seed under every structure
     assert (runs.groupby("replicate").seed.nunique() == 1).all()
-    w = runs.pivot(index="replicate", columns="param.tracks.access.structure", values="metric.access_reached_frac_mean_12m")
-    d = diffs[(diffs.structure == "none") & (diffs.metric == "access_reached_frac_mean_12m")].iloc[0]
+    w = runs.pivot(
+        index="replicate",
+        columns="param.tracks.access.structure",
+        values="metric.access_reached_frac_mean_12m",
+    )
+    d = diffs[(diffs.structure == "none") & (diffs.metric == "access_reached_frac_mean_12m")].iloc[
+        0
+    ]
     assert d["diff"] == pytest.approx((w["none"] - w["bilateral"]).mean())
     assert d.ci_low <= d["diff"] <= d.ci_high
-    t = table[(table.structure == "bilateral") & (table.metric == "access_reached_frac_mean_12m")].iloc[0]
+    t = table[
+        (table.structure == "bilateral") & (table.metric == "access_reached_frac_mean_12m")
+    ].iloc[0]
     assert t["mean"] == pytest.approx(w["bilateral"].mean()) and t.n == 4
     # the same command again: nothing to run, same tables
-    again = cli("compare", HIST, "--track", "access", "--structures", "bilateral,multilateral,none",
-                "--replicates", 4, "--jobs", 2, "--out", out, "--no-progress", check=True)
+    again = cli(
+        "compare",
+        HIST,
+        "--track",
+        "access",
+        "--structures",
+        "bilateral,multilateral,none",
+        "--replicates",
+        4,
+        "--jobs",
+        2,
+        "--out",
+        out,
+        "--no-progress",
+        check=True,
+    )
     assert "0 runs in" in again.stdout and "12 were already stored" in again.stdout
     assert pd.read_csv(out / "differences.csv").equals(diffs)
     # a different comparison into the same folder is refused
-    bad = cli("compare", HIST, "--track", "access", "--structures", "bilateral,none", "--replicates", 4, "--out", out)
+    bad = cli(
+        "compare",
+        HIST,
+        "--track",
+        "access",
+        "--structures",
+        "bilateral,none",
+        "--replicates",
+        4,
+        "--out",
+        out,
+    )
     assert bad.returncode == 2 and "holds a different compare" in bad.stderr
 
 
@@ -287,7 +438,10 @@ def test_compare_cli_paired_tables_and_figures(tmp_path):
     [
         (["--track", "diplomacy", "--structures", "bilateral,none"], "unknown track 'diplomacy'"),
         (["--track", "access", "--structures", "bilateral,solo"], "unknown structure 'solo'"),
-        (["--track", "access", "--structures", "bilateral,none", "--baseline", "multilateral"], "--baseline"),
+        (
+            ["--track", "access", "--structures", "bilateral,none", "--baseline", "multilateral"],
+            "--baseline",
+        ),
     ],
 )
 def test_compare_bad_input_exit_2(tmp_path, args, needle):
@@ -297,16 +451,27 @@ def test_compare_bad_input_exit_2(tmp_path, args, needle):
 
 
 def test_sweep_bad_input_exit_2(tmp_path):
-    sf = sweep_file(tmp_path, 'design = "lhs"\nsamples = 4\n[parameters]\n"params.trust.initil" = { min = 0.1, max = 0.5 }\n')
+    sf = sweep_file(
+        tmp_path,
+        'design = "lhs"\nsamples = 4\n[parameters]\n"params.trust.initil" = { min = 0.1, max = 0.5 }\n',
+    )
     p = cli("sweep", sf, "--out", tmp_path / "x")
     assert p.returncode == 2
     err = p.stderr.strip()
     assert len(err.splitlines()) == 1 and str(sf) in err and "parameters.params.trust.initil" in err
     assert "params.trust.initial" in err  # the suggestion
-    sf2 = sweep_file(tmp_path, 'design = "sobol"\nsamples = 8\n[parameters]\n"params.trust.initial" = { min = 0.1, max = 0.5 }\n', "s2.toml")
+    sf2 = sweep_file(
+        tmp_path,
+        'design = "sobol"\nsamples = 8\n[parameters]\n"params.trust.initial" = { min = 0.1, max = 0.5 }\n',
+        "s2.toml",
+    )
     p = cli("sweep", sf2, "--out", tmp_path / "x")
     assert p.returncode == 2 and "at least 2 parameters" in p.stderr
-    sf3 = sweep_file(tmp_path, 'design = "lhs"\nsamples = 4\n[parameters]\n"params.trust.initial" = { min = 0.5, max = 1.5 }\n', "s3.toml")
+    sf3 = sweep_file(
+        tmp_path,
+        'design = "lhs"\nsamples = 4\n[parameters]\n"params.trust.initial" = { min = 0.5, max = 1.5 }\n',
+        "s3.toml",
+    )
     p = cli("sweep", sf3, "--out", tmp_path / "x")
     assert p.returncode == 2 and "rejected by the scenario" in p.stderr and "[0.0, 1.0]" in p.stderr
     assert not (tmp_path / "x").exists()

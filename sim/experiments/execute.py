@@ -271,7 +271,7 @@ class DaskBackend:
         window = self.max_inflight or max(4, 2 * self.workers)
         base_f = client.scatter(self.base, broadcast=True, hash=False)
         it = iter(chunks)
-        ac = as_completed()
+        ac = as_completed(loop=client.loop)
         pending = set()
 
         def submit_next() -> bool:
@@ -324,7 +324,8 @@ def auto_chunk_size(pending: int, workers: int) -> int:
 
 def make_backend(base, jobs: int, scheduler: str | None, timeseries: str):
     if scheduler:
-        b = DaskBackend(base, scheduler, timeseries)
+        timeout = float(os.environ.get("SYRIASIM_DASK_CONNECT_TIMEOUT", "10"))
+        b = DaskBackend(base, scheduler, timeseries, connect_timeout=timeout)
         b.connect()
         return b
     if jobs is None or jobs <= 0:

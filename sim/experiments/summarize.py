@@ -41,6 +41,22 @@ def summarize(out, *, max_failures: int = 10) -> dict:
     }
 
 
+def _writer_alive(out) -> bool:
+    """Is a sweep writing to this folder right now (holding its lock)?"""
+    import fcntl
+
+    path = Path(out) / ".lock"
+    if not path.exists():
+        return False
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    return False
+
+
 def _g(v) -> str:
     try:
         f = float(v)
@@ -83,7 +99,11 @@ def render(info: dict, out) -> str:
     lines.append(
         f"  code: syriasim {v.get('syriasim')}, git {str(g.get('commit'))[:12]}{' (dirty)' if g.get('dirty') else ''}, mesa {v.get('mesa')}, python {v.get('python')}"
     )
-    for s in prov.get("sessions", []):
+    sessions = prov.get("sessions", [])
+    alive = _writer_alive(out)
+    for i, s in enumerate(sessions):
+        if s.get("status") == "running" and (i < len(sessions) - 1 or not alive):
+            s = {**s, "status": "ended abruptly (killed or crashed; its finished chunks are kept)"}
         lines.append(
             f"  session {s.get('start')} -> {s.get('end') or '?'}: {s.get('status')}, backend {s.get('backend')} x{s.get('workers')}, ran {s.get('ran', '?')} ({s.get('failed', '?')} failed)"
         )
