@@ -132,6 +132,10 @@ def test_rows_are_the_model_run_itself(reference):
                 assert stored[k] == pytest.approx(v, nan_ok=True), k
 
 
+def _log(path: Path):
+    return open(path, "w")  # noqa: SIM115 - handed to a child process for its lifetime
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -152,7 +156,7 @@ def dask_cluster(tmp_path):
             [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
             cwd=tmp_path,
             env=env,
-            stdout=open(logs / "scheduler.log", "w"),
+            stdout=_log(logs / "scheduler.log"),
             stderr=subprocess.STDOUT,
         )
     ]
@@ -181,7 +185,7 @@ def dask_cluster(tmp_path):
                 ],
                 cwd=tmp_path,
                 env=env,
-                stdout=open(logs / f"worker{i}.log", "w"),
+                stdout=_log(logs / f"worker{i}.log"),
                 stderr=subprocess.STDOUT,
             )
         )
@@ -316,7 +320,7 @@ def test_killed_or_interrupted_sweep_resumes_without_duplicates_or_gaps(tmp_path
             w
             for w in workers
             if os.path.exists(f"/proc/{w}")
-            and "zombie" not in open(f"/proc/{w}/status").read().lower()
+            and "zombie" not in Path(f"/proc/{w}/status").read_text().lower()
         ]
     partial = load_runs(out)
     assert 4 <= len(partial) < 24 and partial.run_id.is_unique
