@@ -86,7 +86,7 @@ class SyriaModel(mesa.Model):
         self.iran_present = actors["iran"]
 
         # Relations between the co-leads.
-        self.trust = self.trust_params["initial"]
+        self._trust = self.trust_params["initial"]
         self.escalation = 0.0
         self.channel_open = True
         self.unilateral_acts = 0.0
@@ -145,6 +145,15 @@ class SyriaModel(mesa.Model):
         return max(0.0, 10.0 * (h[-1] - h[max(0, len(h) - 13)]))
 
     @property
+    def trust(self) -> float:
+        """US-Russia trust, always within [0, 1]."""
+        return self._trust
+
+    @trust.setter
+    def trust(self, value: float) -> None:
+        self._trust = float(np.clip(value, 0.0, 1.0))
+
+    @property
     def kurds_strength(self) -> float:
         return self.kurds_base_strength * (1.0 + self.kurds_support)
 
@@ -189,7 +198,6 @@ class SyriaModel(mesa.Model):
         chem.step()
         access.step(new_month)
         self.trust += self.trust_params["drift"] * (self.trust_params["baseline"] - self.trust)
-        self.trust = float(np.clip(self.trust, 0.0, 1.0))
         self.escalation = float(
             np.clip(self.escalation * (1 - self.trust_params["escalation_decay"]), 0.0, 1.0)
         )

@@ -189,7 +189,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             100.0,
         ),
         "transport_rate_t": P(
-            120.0,
+            170.0,
             "tonnes/week",
             "Agent moved to the port per week on a fully secure route with full cooperation",
             "calibrated",
@@ -269,11 +269,11 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             100000,
         ),
         "convoys_per_week": P(
-            3, "convoys/week", "Cross-line convoys the UN can field per week", "UNSG", 0, 1000
+            4, "convoys/week", "Cross-line convoys the UN can field per week", "UNSG", 0, 1000
         ),
         "convoy_people": P(25000, "people", "People one convoy serves", "UNSG", 1, 1000000),
         "approval_cost": P(
-            0.5, "1", "Government's cost of approving a request on paper", "calibrated", 0.0, 5.0
+            0.85, "1", "Government's cost of approving a request on paper", "calibrated", 0.0, 5.0
         ),
         "facilitation_cost": P(
             1.5,
@@ -337,7 +337,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             5.0,
         ),
         "signature_cost_opposition": P(
-            0.5,
+            0.3,
             "1",
             "An opposition group's cost of signing, scaled by its radical ties",
             "calibrated",
@@ -385,7 +385,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             1.0,
         ),
         "grievance_per_violation": P(
-            0.5,
+            0.1,
             "1",
             "Grievance a party gains from a violation it attributes to the other side",
             "calibrated",
