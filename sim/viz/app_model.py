@@ -177,6 +177,7 @@ class SyriaApp(mesa.Model):
         compare_with: str = OFF,
         compliance_rule: str | None = None,
         seed: int = 7,
+        scenario=None,  # Mesa's Reset passes its own (empty) experiment scenario: unused
         **knobs: float,
     ):
         seed = int(seed)
