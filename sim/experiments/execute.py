@@ -49,6 +49,7 @@ def _worker_id() -> str:
 def run_one(base, task: dict, timeseries: str = "none"):
     """Run one task; never raises: a failing run becomes a row with status 'failed'."""
     t0 = time.perf_counter()
+    c0 = time.process_time()
     row = {
         "run_id": int(task["run_id"]),
         "point_id": int(task["point_id"]),
@@ -57,6 +58,7 @@ def run_one(base, task: dict, timeseries: str = "none"):
         "status": "ok",
         "error": "",
         "duration_s": 0.0,
+        "cpu_s": 0.0,
         "worker": _worker_id(),
         "scenario_hash": "",
     }
@@ -88,6 +90,7 @@ def run_one(base, task: dict, timeseries: str = "none"):
     for k, v in params.items():
         row[f"param.{k}"] = core.scalar(v)
     row["duration_s"] = round(time.perf_counter() - t0, 6)
+    row["cpu_s"] = round(time.process_time() - c0, 6)
     return row, ts
 
 
@@ -176,6 +179,7 @@ class LocalPoolBackend:
                         exhausted = True
                         break
                     inflight.add(ex.submit(run_chunk, chunk, self.timeseries))
+                    self.pids.update(getattr(ex, "_processes", {}) or {})
                 if not inflight:
                     break
                 done, inflight = wait(inflight, return_when=FIRST_COMPLETED)

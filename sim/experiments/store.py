@@ -7,7 +7,7 @@ OUT/
   provenance.json     scenario file hashes, package version, git commit, sessions (start/end)
   design.parquet      one row per design point: point_id and the varied values
   runs/part-*.parquet one row per finished run: run_id, point_id, replicate, seed, status,
-                      error, duration_s, param.<key> (every resolved parameter), metric.<name>
+                      error, duration_s, cpu_s, worker, param.<key> (every resolved parameter), metric.<name>
   timeseries/part-*.parquet   optional: run_id + the run's weekly or monthly series
 ```
 
@@ -41,7 +41,17 @@ RUNS = "runs"
 TIMESERIES = "timeseries"
 LOCK = ".lock"
 
-ID_COLUMNS = ("run_id", "point_id", "replicate", "seed", "status", "error", "duration_s", "worker")
+ID_COLUMNS = (
+    "run_id",
+    "point_id",
+    "replicate",
+    "seed",
+    "status",
+    "error",
+    "duration_s",
+    "cpu_s",
+    "worker",
+)
 
 
 def _fsync_dir(path: Path) -> None:
