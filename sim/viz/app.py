@@ -157,8 +157,10 @@ def MainView(model: SyriaApp):
     (Laid out here rather than in Mesa's draggable grid, whose grid-layout script fails to
     load under Vue 3 / ipyvuetify 3 — the page would stay empty.)
     """
+    # one run: map and charts side by side; two runs: the two maps get a full row
+    widths = [12, 12] if model.side_by_side else [5, 7]
     with solara.Column(style={"padding": "8px", "gap": "8px"}):
-        with solara.ColumnsResponsive(default=[12, 12], large=[5, 7]):
+        with solara.ColumnsResponsive(default=[12, 12], large=widths):
             with solara.Card("Territory this week", margin=0):
                 MapView(model)
             with solara.Card("Goal measures", margin=0):

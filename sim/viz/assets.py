@@ -25,12 +25,14 @@ EXTRA_PACKAGES = (
     "requirejs@2.3.6",
     "font-awesome@4.5.0",
     "@widgetti/vue-grid-layout@2.3.13-alpha.2",  # Mesa's draggable grid of components
+    "katex@0.16.9",  # math in solara.Markdown
 )
 # One file per package that must be there for the package to count as present.
 _PROBE = {
     "requirejs": "require.js",
     "font-awesome": "css/font-awesome.min.css",
     "@widgetti/vue-grid-layout": "package.json",
+    "katex": "dist/contrib/auto-render.min.js",
 }
 
 

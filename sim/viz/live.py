@@ -33,7 +33,7 @@ from sim.viz.figures import (
     setup_measure_axes,
 )
 
-LIVE_DPI = 80
+LIVE_DPI = 90
 
 
 class LiveFigure:
