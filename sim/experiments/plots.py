@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import textwrap
 from pathlib import Path
 
 
@@ -71,16 +72,19 @@ def compare_figures(result, out) -> list[Path]:
     bands = result.bands
     if bands is not None and len(bands):
         series = list(dict.fromkeys(bands["series"]))
+        monthly = len(str(bands["x"].iloc[0])) == 7  # "YYYY-MM"
         n = len(series)
         fig, axes = plt.subplots(n, 1, figsize=(8, 2.4 * n), sharex=True, squeeze=False)
         for ax, col in zip(axes[:, 0], series, strict=True):
             ylabel, scale = _measure(col)
+            if monthly:  # flows of the monthly table are summed over the month
+                ylabel = ylabel.replace("per week", "per month").replace("/week", "/month")
             for i, s in enumerate(result.structures):
                 b = bands[(bands.series == col) & (bands.structure == s)]
                 if b.empty:
                     continue
                 x = b["x"]
-                if x.dtype == object:
+                if not pd.api.types.is_numeric_dtype(x):
                     with contextlib.suppress(ValueError, TypeError):
                         x = pd.to_datetime(x)
                 c = _color(s, i)
@@ -88,10 +92,17 @@ def compare_figures(result, out) -> list[Path]:
                 ax.fill_between(
                     x, b["ci_low"] * scale, b["ci_high"] * scale, color=c, alpha=0.2, lw=0
                 )
-            ax.set_ylabel(ylabel)
+            ax.set_ylabel(textwrap.fill(ylabel, 26), fontsize=8)
         axes[0, 0].legend(loc="upper left", ncols=2, frameon=False)
         axes[0, 0].set_title(f"{result.track}: mean and 95% CI per structure (same seeds)")
-        fig.autofmt_xdate()
+        st = _style()
+        if st is not None and pd.api.types.is_datetime64_any_dtype(
+            pd.to_datetime(bands["x"], errors="coerce")
+        ):
+            st.format_date_axis(
+                axes[-1, 0], st.MONTH_LABEL if "-" in str(bands["x"].iloc[0])[:7] else st.DATE_LABEL
+            )
+        fig.tight_layout()
         paths.append(_save(fig, out / "fig_timeseries.png"))
         plt.close(fig)
 
