@@ -42,6 +42,7 @@ class Conflict:
         self.edge_intensity = np.zeros(len(t.edge_u))
         self.area_fighting = np.zeros(t.n)
         self.changed = 0
+        self._encircled = self._besieger = None
         self.update_sieges(advance=False)
 
     def side_strength(self) -> np.ndarray:
@@ -100,13 +101,27 @@ class Conflict:
             t.controller[losers] = t.controller[winners]
             t.encircled_weeks[losers] = 0
             self.changed = len(losers)
-        self.update_sieges(advance=True)
+        self.update_sieges(advance=True, changed=self.changed > 0)
         return float(deaths.sum())
 
-    def update_sieges(self, advance: bool) -> None:
+    def update_sieges(self, advance: bool, changed: bool = True) -> None:
         """Encirclement: a small group of same-controller areas, without a border crossing (or
         the capital/port for the government), whose every neighbour is hostile. Encircled long
-        enough, it is besieged; everything not government-held is hard to reach."""
+        enough, it is besieged; everything not government-held is hard to reach. The geometry is
+        recomputed only when control changed; the weekly update only counts weeks."""
+        t, p = self.model.territory, self.p
+        if changed or self._encircled is None:
+            self._encircled, self._besieger = self._encirclement()
+        if advance:
+            t.encircled_weeks = np.where(self._encircled, t.encircled_weeks + 1, 0)
+        besieged = self._encircled & (t.encircled_weeks >= p["siege_onset_weeks"])
+        t.besieger = np.where(besieged, self._besieger, -1)
+        t.status = np.where(
+            besieged, BESIEGED, np.where(t.controller == GOV, ACCESSIBLE, HARD_TO_REACH)
+        )
+
+    def _encirclement(self) -> tuple[np.ndarray, np.ndarray]:
+        """Which areas are encircled, and by whom (the hostile controller on most roads out)."""
         t, p = self.model.territory, self.p
         c = t.controller
         eu, ev = t.edge_u, t.edge_v
@@ -122,23 +137,16 @@ class Conflict:
         friendly = cross & ~HOSTILE[c[eu], c[ev]]
         supplied[comp[eu[friendly]]] = True
         supplied[comp[ev[friendly]]] = True
-        encircled_comp = ~supplied & (size <= p["enclave_max_areas"])
-        encircled = encircled_comp[comp]
-        if advance:
-            t.encircled_weeks = np.where(encircled, t.encircled_weeks + 1, 0)
-        besieged = encircled & (t.encircled_weeks >= p["siege_onset_weeks"])
-        # The besieger: the hostile controller on the most roads out of the enclave.
-        t.besieger[:] = -1
-        if besieged.any():
-            hostile_u = cross & besieged[eu]
-            hostile_v = cross & besieged[ev]
-            tally = np.zeros((n, 4))
-            np.add.at(tally, (eu[hostile_u], c[ev[hostile_u]]), 1)
-            np.add.at(tally, (ev[hostile_v], c[eu[hostile_v]]), 1)
-            comp_tally = np.zeros((n_comp, 4))
-            np.add.at(comp_tally, comp, tally)
-            t.besieger[besieged] = np.argmax(comp_tally[comp[besieged]], axis=1)
-        t.status = np.where(besieged, BESIEGED, np.where(c == GOV, ACCESSIBLE, HARD_TO_REACH))
+        encircled = (~supplied & (size <= p["enclave_max_areas"]))[comp]
+        besieger = np.full(n, -1, dtype=np.int64)
+        if encircled.any():
+            out_u = cross & encircled[eu]
+            out_v = cross & encircled[ev]
+            tally = np.zeros((n_comp, 4))
+            np.add.at(tally, (comp[eu[out_u]], c[ev[out_u]]), 1)
+            np.add.at(tally, (comp[ev[out_v]], c[eu[out_v]]), 1)
+            besieger[encircled] = np.argmax(tally[comp[encircled]], axis=1)
+        return encircled, besieger
 
 
 __all__ = ["Conflict", "GOV", "OPP", "ISIL", "KURD"]

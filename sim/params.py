@@ -291,6 +291,14 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.0,
             10.0,
         ),
+        "convoy_insecurity": P(
+            0.5,
+            "1",
+            "Loss of convoy success per unit of fighting along the route (exp(-x * fighting))",
+            "calibrated",
+            0.0,
+            10.0,
+        ),
         "checkpoint_cost": P(
             0.4, "1", "Local commander's cost of letting a convoy through", "calibrated", 0.0, 5.0
         ),

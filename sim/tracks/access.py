@@ -132,7 +132,7 @@ class AccessTrack(Track):
             # Local commanders no patron controls decide a share of outcomes; fighting on the
             # road stops convoys too.
             pass_p = (1 - chaos) * pass_p + chaos * 0.5 * (c != ISIL)
-            security = np.exp(-m.conflict.area_fighting[route].sum())
+            security = np.exp(-p["convoy_insecurity"] * m.conflict.area_fighting[route].sum())
             if t.besieger[area] == OPP:  # besieged by the opposition: its consent is needed
                 pass_p = np.append(
                     pass_p,
