@@ -9,7 +9,6 @@ Targets (issue 2): median <= 0.3 s; peak memory of a run <= 200 MB.
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
 import subprocess
 import sys

@@ -103,7 +103,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_params(args) -> int:
-    from sim.docs import parameters_markdown, parameter_rows
+    from sim.docs import parameter_rows, parameters_markdown
 
     if args.markdown:
         print(parameters_markdown(), end="")

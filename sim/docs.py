@@ -12,7 +12,7 @@ def parameter_rows() -> list[tuple[str, Param]]:
     rows: list[tuple[str, Param]] = []
     rows += [(f"network.{k}", p) for k, p in NETWORK.items()]
     rows += [(f"actors.{k}", p) for k, p in ACTORS.items()]
-    rows += [(f"tracks.<track>.structure", TRACK_STRUCTURE)]
+    rows += [("tracks.<track>.structure", TRACK_STRUCTURE)]
     for group, spec in MECHANISMS.items():
         rows += [(f"params.{group}.{k}", p) for k, p in spec.items()]
     for kind, registry in (("compliance", COMPLIANCE_RULES), ("leverage", LEVERAGE_RULES)):

@@ -8,6 +8,7 @@ resolved (every default filled in), immutable, with a content hash for provenanc
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import difflib
@@ -236,7 +237,11 @@ def _parse_value(text: str) -> Any:
 
 
 def _apply_overrides(raw: dict, overrides, source: str) -> dict:
-    items = overrides.items() if isinstance(overrides, dict) else [_split(o) for o in overrides]
+    items = (
+        list(overrides.items()) if isinstance(overrides, dict) else [_split(o) for o in overrides]
+    )
+    # A rule switched by name starts from its own defaults: apply names first, then parameters.
+    items.sort(key=lambda kv: not _is_rule_name(kv[0]))
     for dotted, value in items:
         parts = dotted.split(".")
         if parts[0] == "events":
@@ -252,19 +257,18 @@ def _apply_overrides(raw: dict, overrides, source: str) -> dict:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ScenarioError("not a table", file="--set", key=dotted)
+        if _is_rule_name(dotted) and node.get("name") != value:
+            node.pop("params", None)
         node[parts[-1]] = (
             _parse_value(value)
             if isinstance(value, str) and not isinstance(overrides, dict)
             else value
         )
-        if parts[:2] == ["rules", "compliance"] or parts[:2] == ["rules", "leverage"]:
-            if len(parts) == 3 and parts[2] == "name":
-                rule = raw["rules"][parts[1]]
-                registry = COMPLIANCE_RULES if parts[1] == "compliance" else LEVERAGE_RULES
-                if rule.get("params") and registry.get(rule["name"]) is not None:
-                    known = registry[rule["name"]].params
-                    rule["params"] = {k: v for k, v in rule["params"].items() if k in known}
     return raw
+
+
+def _is_rule_name(dotted: str) -> bool:
+    return dotted in ("rules.compliance.name", "rules.leverage.name")
 
 
 def _split(item: str) -> tuple[str, str]:
@@ -293,15 +297,14 @@ def _check(value: Any, param: Param, file: str, key: str) -> Any:
         raise ScenarioError(
             f"{value!r} is not allowed{hint}; expected {param.allowed()}", file=file, key=key
         )
-    if kind in (int, float):
-        if (
-            value != value
-            or (param.lo is not None and value < param.lo)
-            or (param.hi is not None and value > param.hi)
-        ):
-            raise ScenarioError(
-                f"out of range: {value!r}; expected {param.allowed()}", file=file, key=key
-            )
+    if kind in (int, float) and (
+        value != value
+        or (param.lo is not None and value < param.lo)
+        or (param.hi is not None and value > param.hi)
+    ):
+        raise ScenarioError(
+            f"out of range: {value!r}; expected {param.allowed()}", file=file, key=key
+        )
     return value
 
 
@@ -346,10 +349,8 @@ def _date(value: Any, file: str, key: str) -> dt.date:
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):
             value = dt.date.fromisoformat(value)
-        except ValueError:
-            pass
     if not isinstance(value, dt.date):
         raise ScenarioError(f"expected a date like 2016-02-27, got {value!r}", file=file, key=key)
     return value

@@ -22,7 +22,12 @@ def short_scenario(**extra):
         "start": "2015-06-01",
         "end": "2017-05-31",
         "events": [
-            {"id": "access", "date": "2015-06-01", "type": "access_regime", "structure": "bilateral"},
+            {
+                "id": "access",
+                "date": "2015-06-01",
+                "type": "access_regime",
+                "structure": "bilateral",
+            },
             {"id": "cw", "date": "2015-07-01", "type": "cw_framework", "structure": "bilateral"},
             {"id": "cf", "date": "2016-02-27", "type": "ceasefire", "structure": "bilateral"},
             {"id": "xb", "date": "2015-08-01", "type": "cross_border_aid"},

@@ -16,22 +16,51 @@ def test_run_writes_output_contract(tmp_path):
     r = syriasim("run", "scenarios/historical.toml", "--seed", "7", "--out", str(out))
     assert r.returncode == 0, r.stderr
     header = (out / "timeseries.csv").read_text().splitlines()[0].split(",")
-    for col in ("step", "date", "cw_declared_t", "cw_removed_frac", "chem_attacks", "aid_requested",
-                "aid_approved", "aid_reached", "besieged_pop", "besieged_reached", "violence",
-                "ceasefire_active", "ceasefire_violations", "us_russia_trust", "escalation",
-                "pop_share_government", "pop_share_opposition", "pop_share_isil", "pop_share_kurdish"):
+    for col in (
+        "step",
+        "date",
+        "cw_declared_t",
+        "cw_removed_frac",
+        "chem_attacks",
+        "aid_requested",
+        "aid_approved",
+        "aid_reached",
+        "besieged_pop",
+        "besieged_reached",
+        "violence",
+        "ceasefire_active",
+        "ceasefire_violations",
+        "us_russia_trust",
+        "escalation",
+        "pop_share_government",
+        "pop_share_opposition",
+        "pop_share_isil",
+        "pop_share_kurdish",
+    ):
         assert col in header, col
     assert "besieged_reached_frac" in (out / "monthly.csv").read_text().splitlines()[0]
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["seed"] == 7 and summary["scenario"] == "historical" and len(summary["scenario_hash"]) == 64
+    assert (
+        summary["seed"] == 7
+        and summary["scenario"] == "historical"
+        and len(summary["scenario_hash"]) == 64
+    )
     assert summary["params"]["rules.compliance.name"] == "logistic"
     assert "cw_removed_frac_final" in summary["metrics"]
 
 
 def test_counterfactual_with_set(tmp_path):
     out = tmp_path / "x"
-    r = syriasim("run", "scenarios/cw_unilateral_strike.toml", "--seed", "7",
-                 "--set", "rules.compliance.params.pressure_weight=2.5", "--out", str(out))
+    r = syriasim(
+        "run",
+        "scenarios/cw_unilateral_strike.toml",
+        "--seed",
+        "7",
+        "--set",
+        "rules.compliance.params.pressure_weight=2.5",
+        "--out",
+        str(out),
+    )
     assert r.returncode == 0, r.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["params"]["rules.compliance.params.pressure_weight"] == 2.5
@@ -47,10 +76,16 @@ def test_scenarios_and_validate():
 @pytest.mark.parametrize(
     "args, words",
     [
-        (["run", "scenarios/historical.toml", "--set", "tracks.acess.structure=none"], "did you mean 'access'"),
+        (
+            ["run", "scenarios/historical.toml", "--set", "tracks.acess.structure=none"],
+            "did you mean 'access'",
+        ),
         (["run", "scenarios/historical.toml", "--set", "params.trust.initial=2"], "out of range"),
         (["run", "nowhere.toml"], "no such scenario file"),
-        (["validate", "scenarios/historical.toml", "--set", "rules.compliance.name=probit"], "unknown rule"),
+        (
+            ["validate", "scenarios/historical.toml", "--set", "rules.compliance.name=probit"],
+            "unknown rule",
+        ),
     ],
 )
 def test_bad_input_exit_2_one_line_nothing_written(tmp_path, args, words):

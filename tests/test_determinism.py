@@ -14,8 +14,21 @@ def files(folder):
 def test_same_seed_same_bytes_across_processes(tmp_path, historical):
     run(historical, seed=11).write(tmp_path / "a")
     run(historical, seed=11).write(tmp_path / "b")
-    subprocess.run([sys.executable, "-m", "sim", "run", "scenarios/historical.toml", "--seed", "11",
-                    "--out", str(tmp_path / "c")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "run",
+            "scenarios/historical.toml",
+            "--seed",
+            "11",
+            "--out",
+            str(tmp_path / "c"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     a, b, c = files(tmp_path / "a"), files(tmp_path / "b"), files(tmp_path / "c")
     assert a == b
     # summary.json names the scenario file as given; everything else is identical

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from sim import SyriaModel, load_scenario, run
-from sim.rules import COMPLIANCE_RULES, LEVERAGE_RULES, compliance_rule
 from sim.agents import Government, OppositionGroup, Patron, UnitedNations
 from sim.params import Param
+from sim.rules import COMPLIANCE_RULES, LEVERAGE_RULES, compliance_rule
 
 from .conftest import short_scenario
 
@@ -36,16 +36,22 @@ def test_threshold_rule_without_noise_is_a_step():
 
 
 def test_a_new_rule_is_selected_by_name(historical):
-    @compliance_rule("always_test", params={"level": Param(1.0, "1", "Fixed probability", lo=0, hi=1)})
+    @compliance_rule(
+        "always_test", params={"level": Param(1.0, "1", "Fixed probability", lo=0, hi=1)}
+    )
     def always(p, pressure, cost, monitoring, aims):
         return np.full(np.shape(pressure), p["level"])
 
     try:
-        sc = short_scenario(**{"rules.compliance.name": "always_test", "rules.compliance.params.level": 1.0})
+        sc = short_scenario(
+            **{"rules.compliance.name": "always_test", "rules.compliance.params.level": 1.0}
+        )
         res = run(sc, seed=1)
         monthly = res.monthly
         requested = monthly["aid_requested"].sum()
-        assert requested > 0 and monthly["aid_approved"].sum() == requested  # every request approved
+        assert (
+            requested > 0 and monthly["aid_approved"].sum() == requested
+        )  # every request approved
     finally:
         del COMPLIANCE_RULES["always_test"]
 
@@ -77,9 +83,17 @@ def test_agents_are_mesa_agents(historical):
 
 def test_invariants_over_a_run(hist_run):
     ts, mo = hist_run.timeseries, hist_run.monthly
-    for col in ("cw_removed_frac", "us_russia_trust", "escalation", "leverage_russia", "leverage_us"):
+    for col in (
+        "cw_removed_frac",
+        "us_russia_trust",
+        "escalation",
+        "leverage_russia",
+        "leverage_us",
+    ):
         assert ts[col].between(0, 1).all(), col
-    shares = ts[["pop_share_government", "pop_share_opposition", "pop_share_isil", "pop_share_kurdish"]].sum(axis=1)
+    shares = ts[
+        ["pop_share_government", "pop_share_opposition", "pop_share_isil", "pop_share_kurdish"]
+    ].sum(axis=1)
     assert np.allclose(shares, 1.0)
     assert (mo["aid_reached"] <= mo["aid_approved"] + 1e-6).all()
     assert (mo["aid_approved"] <= mo["aid_requested"] + 1e-6).all()
@@ -94,7 +108,10 @@ def test_population_is_conserved(historical):
     for _ in range(150):
         m.step()
     assert m.territory.population.sum() == total
-    assert m.conflict.changed >= 0 and (m.territory.controller != SyriaModel(historical, seed=5).territory.controller).any()
+    assert (
+        m.conflict.changed >= 0
+        and (m.territory.controller != SyriaModel(historical, seed=5).territory.controller).any()
+    )
 
 
 def test_chemical_framework_removes_stockpile_and_strike_does_not(historical):
@@ -105,8 +122,12 @@ def test_chemical_framework_removes_stockpile_and_strike_does_not(historical):
     assert all(r.metrics["cw_removed_frac_final"] == 0 for r in uni)
     # the strike costs trust and raises escalation in the year after September 2013
     window = lambda r, col: r.timeseries.query("'2013-09-14' <= date < '2014-09-14'")[col].mean()  # noqa: E731
-    assert np.mean([window(r, "us_russia_trust") for r in uni]) < np.mean([window(r, "us_russia_trust") for r in bil])
-    assert np.mean([window(r, "escalation") for r in uni]) > np.mean([window(r, "escalation") for r in bil])
+    assert np.mean([window(r, "us_russia_trust") for r in uni]) < np.mean(
+        [window(r, "us_russia_trust") for r in bil]
+    )
+    assert np.mean([window(r, "escalation") for r in uni]) > np.mean(
+        [window(r, "escalation") for r in bil]
+    )
     # attacks continue after removal (chlorine and undeclared stock)
     assert sum(r.timeseries.query("date >= '2014-07-01'")["chem_attacks"].sum() for r in bil) > 0
 
@@ -129,8 +150,14 @@ def test_zones_reduce_collateral_strikes(historical):
     zones = load_scenario("scenarios/ceasefire_zones.toml")
 
     def collateral(sc):
-        return np.mean([run(sc, seed=s).timeseries.query("'2016-02-27' <= date < '2016-10-01'")
-                        ["collateral_strikes"].sum() for s in SEEDS])
+        return np.mean(
+            [
+                run(sc, seed=s)
+                .timeseries.query("'2016-02-27' <= date < '2016-10-01'")["collateral_strikes"]
+                .sum()
+                for s in SEEDS
+            ]
+        )
 
     assert collateral(zones) < collateral(historical)
 

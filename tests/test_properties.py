@@ -15,7 +15,9 @@ structures = st.sampled_from(sorted(STRUCTURES))
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    access=structures, chemical=structures, ceasefire=structures,
+    access=structures,
+    chemical=structures,
+    ceasefire=structures,
     rule=st.sampled_from(["logistic", "threshold"]),
     groups=st.integers(1, 60),
     areas=st.integers(20, 400),
@@ -24,14 +26,22 @@ structures = st.sampled_from(sorted(STRUCTURES))
     trust=st.floats(0, 1),
     seed=st.integers(0, 2**32),
 )
-def test_random_scenarios_keep_invariants(access, chemical, ceasefire, rule, groups, areas, synthetic_net,
-                                          chaos, trust, seed):
-    sc = short_scenario(**{
-        "tracks.access.structure": access, "tracks.chemical.structure": chemical,
-        "tracks.ceasefire.structure": ceasefire, "rules.compliance.name": rule,
-        "actors.opposition_groups": groups, "network.source": "synthetic" if synthetic_net else "syria",
-        "network.areas": areas, "params.diplomacy.chaos": chaos, "params.trust.initial": trust,
-    })
+def test_random_scenarios_keep_invariants(
+    access, chemical, ceasefire, rule, groups, areas, synthetic_net, chaos, trust, seed
+):
+    sc = short_scenario(
+        **{
+            "tracks.access.structure": access,
+            "tracks.chemical.structure": chemical,
+            "tracks.ceasefire.structure": ceasefire,
+            "rules.compliance.name": rule,
+            "actors.opposition_groups": groups,
+            "network.source": "synthetic" if synthetic_net else "syria",
+            "network.areas": areas,
+            "params.diplomacy.chaos": chaos,
+            "params.trust.initial": trust,
+        }
+    )
     res = run(sc, seed=seed)
     ts, mo = res.timeseries, res.monthly
     for col in ("cw_removed_frac", "us_russia_trust", "escalation"):

@@ -43,11 +43,17 @@ def test_counterfactual_overrides_track_structure():
 def test_event_patch_by_id():
     sc = load_scenario("scenarios/ceasefire_zones.toml")
     coh = [e for e in sc.events() if e["id"] == "coh_2016"][0]
-    assert coh["zones"] is True and coh["structure"] == "bilateral" and coh["date"].isoformat() == "2016-02-27"
+    assert (
+        coh["zones"] is True
+        and coh["structure"] == "bilateral"
+        and coh["date"].isoformat() == "2016-02-27"
+    )
 
 
 def test_set_overrides_and_hash_changes(historical):
-    sc = load_scenario("scenarios/historical.toml", overrides=["rules.compliance.params.pressure_weight=2.5"])
+    sc = load_scenario(
+        "scenarios/historical.toml", overrides=["rules.compliance.params.pressure_weight=2.5"]
+    )
     assert sc.get("rules.compliance.params.pressure_weight") == 2.5
     assert sc.hash != historical.hash
     again = historical.with_overrides({"rules.compliance.params.pressure_weight": 2.5})
@@ -55,9 +61,16 @@ def test_set_overrides_and_hash_changes(historical):
 
 
 def test_switching_rule_drops_other_rule_params(historical):
-    sc = historical.with_overrides(["rules.compliance.name=threshold"])
-    assert sc.get("rules.compliance.name") == "threshold"
-    assert "noise" in sc.get("rules.compliance.params")
+    from sim.rules import COMPLIANCE_RULES
+
+    threshold = COMPLIANCE_RULES["threshold"].defaults()
+    # the parameter may come before the name: the new rule still starts from its own defaults
+    sc = historical.with_overrides(
+        ["rules.compliance.params.noise=0.3", "rules.compliance.name=threshold"]
+    )
+    params = sc.get("rules.compliance.params")
+    assert sc.get("rules.compliance.name") == "threshold" and "bias" not in params
+    assert params["noise"] == 0.3 and params["pressure_weight"] == threshold["pressure_weight"]
 
 
 @pytest.mark.parametrize(
@@ -68,10 +81,26 @@ def test_switching_rule_drops_other_rule_params(historical):
         ("[params.trust]\ninitial = 'high'\n", "params.trust.initial", "expected a number"),
         ("[params.trust]\ninitial = 1.5\n", "params.trust.initial", "out of range"),
         ("[actors]\nopposition_groups = 2.5\n", "actors.opposition_groups", "expected an integer"),
-        ("[rules.compliance]\nname = 'logistc'\n", "rules.compliance.name", "did you mean 'logistic'"),
-        ("[tracks.access]\nstructure = 'bilaterl'\n", "tracks.access.structure", "did you mean 'bilateral'"),
-        ("[[events]]\nid = 'x'\ndate = 2020-01-01\ntype = 'airdrops'\n", "events[x].date", "outside the horizon"),
-        ("[[events]]\nid = 'x'\ndate = 2014-01-01\ntype = 'airdrop'\n", "events[x].type", "did you mean 'airdrops'"),
+        (
+            "[rules.compliance]\nname = 'logistc'\n",
+            "rules.compliance.name",
+            "did you mean 'logistic'",
+        ),
+        (
+            "[tracks.access]\nstructure = 'bilaterl'\n",
+            "tracks.access.structure",
+            "did you mean 'bilateral'",
+        ),
+        (
+            "[[events]]\nid = 'x'\ndate = 2020-01-01\ntype = 'airdrops'\n",
+            "events[x].date",
+            "outside the horizon",
+        ),
+        (
+            "[[events]]\nid = 'x'\ndate = 2014-01-01\ntype = 'airdrop'\n",
+            "events[x].type",
+            "did you mean 'airdrops'",
+        ),
         ("[[events]]\nid = 'coh_2016'\nzones = 'yes'\n", "events[coh_2016].zones", "true or false"),
         ("[[events]]\ndate = 2014-01-01\ntype = 'airdrops'\n", "events[0]", "needs an 'id'"),
         ("colour = 'red'\n", "colour", "unknown key"),

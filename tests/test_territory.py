@@ -6,8 +6,19 @@ import pytest
 from sim.errors import UserError
 from sim.territory import CONTROLLERS, GOVERNORATES, load_csv, load_syria, synthetic
 
-NAMED_2016 = ["Douma", "Madaya", "Zabadani", "Darayya", "Moadamiyeh", "Yarmouk", "Khan al-Shih",
-              "Al-Waer", "Foua", "Eastern Aleppo", "Deir ez-Zor city"]
+NAMED_2016 = [
+    "Douma",
+    "Madaya",
+    "Zabadani",
+    "Darayya",
+    "Moadamiyeh",
+    "Yarmouk",
+    "Khan al-Shih",
+    "Al-Waer",
+    "Foua",
+    "Eastern Aleppo",
+    "Deir ez-Zor city",
+]
 
 
 def test_syria_network_covers_governorates_and_named_places():
@@ -38,14 +49,27 @@ AREAS = "id,name,governorate,lat,lon,population,in_need,controller,nusra_share,b
 @pytest.mark.parametrize(
     "areas, roads, message",
     [
-        (AREAS + "0,A,Homs,34,36,100,50,government,0,0\n1,B,Homs,34,36,100,50,opposition,0,0\n",
-         "source,target\n0,2\n", "dangling edge"),
-        (AREAS + "0,A,Homs,34,36,100,50,government,0,0\n1,B,Homs,34,36,100,50,rebels,0,0\n",
-         "source,target\n0,1\n", "unknown controller 'rebels'"),
-        (AREAS + "0,A,Homs,34,36,-5,0,government,0,0\n1,B,Homs,34,36,100,50,opposition,0,0\n",
-         "source,target\n0,1\n", "0 <= in_need <= population"),
-        (AREAS + "0,A,Homs,34,36,100,50,government,0,0\n1,B,Homs,34,36,100,50,opposition,0,0\n"
-         "2,C,Homs,34,36,100,50,opposition,0,0\n", "source,target\n0,1\n", "disconnected"),
+        (
+            AREAS + "0,A,Homs,34,36,100,50,government,0,0\n1,B,Homs,34,36,100,50,opposition,0,0\n",
+            "source,target\n0,2\n",
+            "dangling edge",
+        ),
+        (
+            AREAS + "0,A,Homs,34,36,100,50,government,0,0\n1,B,Homs,34,36,100,50,rebels,0,0\n",
+            "source,target\n0,1\n",
+            "unknown controller 'rebels'",
+        ),
+        (
+            AREAS + "0,A,Homs,34,36,-5,0,government,0,0\n1,B,Homs,34,36,100,50,opposition,0,0\n",
+            "source,target\n0,1\n",
+            "0 <= in_need <= population",
+        ),
+        (
+            AREAS + "0,A,Homs,34,36,100,50,government,0,0\n1,B,Homs,34,36,100,50,opposition,0,0\n"
+            "2,C,Homs,34,36,100,50,opposition,0,0\n",
+            "source,target\n0,1\n",
+            "disconnected",
+        ),
     ],
 )
 def test_invalid_data_rejected(tmp_path, areas, roads, message):

@@ -47,7 +47,7 @@ class AccessTrack(Track):
 
     # -- weekly -----------------------------------------------------------------------------------
     def step(self, new_month: bool) -> None:
-        m, t, p = self.model, self.model.territory, self.p
+        t = self.model.territory
         self.reset_week()
         n = t.n
         draws = self.rng.random((3, n))  # fixed draws: approval, facilitation, checkpoints
