@@ -293,7 +293,14 @@ class DaskBackend:
                     break
             for fut in ac:
                 pending.discard(fut)
-                result = fut.result()
+                try:
+                    result = fut.result()
+                except ModuleNotFoundError as exc:
+                    raise UserError(
+                        f"a Dask worker at {self.address} cannot import {exc.name!r}: install syriasim "
+                        "(the same version) in the workers' environment",
+                        key="--scheduler",
+                    ) from None
                 fut.release()
                 submit_next()
                 yield result

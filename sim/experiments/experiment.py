@@ -13,7 +13,6 @@ from sim.errors import UserError
 from sim.experiments import core
 from sim.experiments.design import Design
 from sim.experiments.execute import (
-    AllRunsFailed,
     ExecutionReport,
     execute,
     make_backend,
@@ -189,8 +188,8 @@ def run_experiment(
                 progress=progress,
                 retry_failed=retry_failed,
             )
-        except AllRunsFailed:
-            session.update(end=now(), status="failed")
+        except Exception as exc:  # recorded in the provenance, then reported
+            session.update(end=now(), status=f"failed: {type(exc).__name__}: {str(exc)[:200]}")
             store.write_provenance(prov)
             raise
         finally:
