@@ -86,7 +86,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.0,
             5.0,
         ),
-        "isil_strength": P(1.15, "1", "Strength of ISIL when it emerges", "assumed", 0.0, 5.0),
+        "isil_strength": P(1.5, "1", "Strength of ISIL when it emerges", "assumed", 0.0, 5.0),
         "kurdish_strength": P(
             0.9, "1", "Strength of the Kurdish forces (SDF)", "assumed", 0.0, 5.0
         ),
@@ -131,7 +131,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             260,
         ),
         "siege_attrition": P(
-            0.3,
+            0.05,
             "1/year",
             "Growth per year of besieged the attacker's advantage against a besieged area (starvation, isolation)",
             "calibrated",
@@ -147,7 +147,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             1000,
         ),
         "isil_split_threshold": P(
-            0.5,
+            0.4,
             "share",
             "Areas whose share of radical fighters is at least this defect to ISIL when it emerges",
             "assumed",
@@ -271,12 +271,12 @@ MECHANISMS: dict[str, dict[str, Param]] = {
         "convoys_per_week": P(
             4, "convoys/week", "Cross-line convoys the UN can field per week", "UNSG", 0, 1000
         ),
-        "convoy_people": P(25000, "people", "People one convoy serves", "UNSG", 1, 1000000),
+        "convoy_people": P(35000, "people", "People one convoy serves", "UNSG", 1, 1000000),
         "approval_cost": P(
-            0.85, "1", "Government's cost of approving a request on paper", "calibrated", 0.0, 5.0
+            0.997, "1", "Government's cost of approving a request on paper", "calibrated", 0.0, 5.0
         ),
         "facilitation_cost": P(
-            1.5,
+            1.03,
             "1",
             "Government's cost of facilitation letters for a convoy to an area it besieges",
             "calibrated",
@@ -292,7 +292,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             10.0,
         ),
         "convoy_insecurity": P(
-            0.5,
+            0.72,
             "1",
             "Loss of convoy success per unit of fighting along the route (exp(-x * fighting))",
             "calibrated",
@@ -300,7 +300,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             10.0,
         ),
         "checkpoint_cost": P(
-            0.4, "1", "Local commander's cost of letting a convoy through", "calibrated", 0.0, 5.0
+            0.26, "1", "Local commander's cost of letting a convoy through", "calibrated", 0.0, 5.0
         ),
         "medical_removal": P(
             0.5,
