@@ -105,6 +105,7 @@ def stub_run(scenario: StubScenario, seed: int) -> StubResult:
             violence=("violence", "sum"),
             aid_requested=("aid_requested", "sum"),
             aid_reached=("aid_reached", "sum"),
+            weeks=("violence", "size"),
         )
         .reset_index()
     )

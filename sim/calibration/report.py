@@ -40,6 +40,7 @@ MONTHLY_COLUMNS = (
     "ceasefire_active",
     "us_russia_trust",
     "escalation",
+    "weeks",
     "pop_share_government",
     "pop_share_opposition",
     "pop_share_isil",
@@ -355,7 +356,7 @@ def draw_figures(
         band = _band(mo, "besieged_reached_frac", "month")
         if band is not None:
             band = band.loc["2015-01-01":"2017-12-31"]
-        _plot_band(ax, band, actor_color("un"), f"model, {n} seeds", 100)
+        _plot_band(ax, band, actor_color("un"), f"model, {n} seeds", 100, mean=True)
         ax.hlines(
             1,
             pd.Timestamp("2015-01-01"),
