@@ -62,6 +62,8 @@ def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 90.0) ->
 def server():
     from sim.viz import assets
 
+    if assets.missing_packages():  # normally fetched by .ci/run; try once with npm
+        assets.ensure()
     missing = assets.missing_packages()
     assert not missing, (
         f"browser assets missing ({', '.join(missing)}): run `python -m sim.viz.assets` first"
