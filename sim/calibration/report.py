@@ -222,13 +222,16 @@ def _band(frames: Sequence[pd.DataFrame], column: str, index: str) -> pd.DataFra
     return pd.DataFrame(
         {
             "median": wide.median(axis=1),
+            "mean": wide.mean(axis=1),
             "p05": wide.quantile(0.05, axis=1),
             "p95": wide.quantile(0.95, axis=1),
         }
     )
 
 
-def _plot_band(ax, band: pd.DataFrame | None, color: str, label: str, scale: float = 1.0):
+def _plot_band(
+    ax, band: pd.DataFrame | None, color: str, label: str, scale: float = 1.0, mean: bool = False
+):
     if band is None:
         ax.text(
             0.5, 0.5, "not reported by the model", transform=ax.transAxes, ha="center", color="grey"
@@ -244,6 +247,10 @@ def _plot_band(ax, band: pd.DataFrame | None, color: str, label: str, scale: flo
         lw=1.5,
         label=f"{label} (median, 5–95% band)",
     )
+    if mean:
+        ax.plot(
+            band.index, band["mean"] * scale, color=color, lw=1, ls="--", label=f"{label} (mean)"
+        )
 
 
 def _event_lines(ax, events, types=None, labels=True):
