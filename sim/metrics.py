@@ -132,30 +132,24 @@ def monthly(weekly: pd.DataFrame) -> pd.DataFrame:
 
 def effectiveness(model, weekly: pd.DataFrame, months: pd.DataFrame) -> dict[str, float]:
     """Each track's goal-effectiveness measures, plus relations between the co-leads. Windows
-    start at the track's first dated decision, so the same measures compare counterfactuals."""
+    start at a track's dated decision (whatever structure a counterfactual gives it), so the same
+    measures compare counterfactuals."""
     out: dict[str, float] = {}
-    first = {}
+    dates = {}  # event type -> dates of that decision, whatever structure a counterfactual gives it
     for ev in model.config.events():
-        track = {
-            "cw_framework": "chemical",
-            "access_regime": "access",
-            "ceasefire": "ceasefire",
-        }.get(ev["type"])
-        if track and track not in first and ev.get("structure") != "none":
-            first[track] = ev["date"].isoformat()
+        dates.setdefault(ev["type"], []).append(ev["date"].isoformat())
     chem = model.tracks["chemical"]
     out["cw_removed_frac_final"] = chem.removed_frac
-    after = weekly[weekly["date"] >= first.get("chemical", "9999")]
+    after = weekly[weekly["date"] >= dates.get("cw_framework", ["9999"])[0]]
     reached95 = after.index[after["cw_removed_frac"] >= 0.95]
     out["cw_weeks_to_95pct"] = (
         float(reached95[0] - after.index[0]) if len(reached95) else float("nan")
     )
     out["chem_attacks_total"] = float(weekly["chem_attacks"].sum())
     out["chem_attacks_after_framework"] = float(after["chem_attacks"].sum())
-    # Access: monthly share of besieged people reached, over the year after the first regime
-    # change of the track (the task force in the historical scenario).
-    access_events = [e for e in model.config.events() if e["type"] == "access_regime"]
-    start = access_events[-1]["date"].isoformat()[:7] if access_events else months["month"].iloc[0]
+    # Access: monthly share of besieged people reached, over the year from the track's last dated
+    # decision (the 2016 task force in the historical scenario).
+    start = dates["access_regime"][-1][:7] if "access_regime" in dates else months["month"].iloc[0]
     window = months[(months["month"] >= start)].head(12)
     out["access_reached_frac_mean_12m"] = (
         float(window["besieged_reached_frac"].mean()) if len(window) else 0.0

@@ -12,7 +12,7 @@ class Track:
 
     def __init__(self, model):
         self.model = model
-        self.p = model.config.data["params"][self.name if self.name != "ceasefire" else "ceasefire"]
+        self.p = model.config.data["params"][self.name]
         self.rng = model.streams[self.name]
         self.structure: Structure | None = None  # None until the track's first decision
 
