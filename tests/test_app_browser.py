@@ -170,6 +170,11 @@ def test_real_page_structure_change_steps_and_no_console_errors(server):
                 now = _wait_images_change(page, shown)
                 assert now[0] != shown[0], f"map unchanged after step {weeks}"
                 assert now[1] != shown[1], f"charts unchanged after step {weeks}"
+            # play: weeks advance on their own until paused
+            page.get_by_role("button", name="▶").click()
+            page.get_by_text("week 9 of the case").first.wait_for(timeout=60_000)
+            page.get_by_role("button", name="❚❚").click()
+            page.wait_for_timeout(1000)
             page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
         finally:
             browser.close()

@@ -95,35 +95,50 @@ class LiveMap:
             for ax, run, (_, data) in zip(self.axes, app.runs, panels, strict=True):
                 draw_map_background(ax, data)
                 ax.set_title(run.label, color=style.structure_color(run.structure))
-            handles = map_legend_handles(panels[0][1])
-            handles += [
-                Line2D(
-                    [],
-                    [],
-                    marker=st["marker"],
-                    ls="",
-                    color=st["color"],
-                    mec="black",
-                    mew=0.5,
-                    ms=7,
-                    label=st["label"],
-                )
-                for kind, st in style.EVENT_STYLES.items()
-                if kind in ("convoy", "convoy_blocked", "strike", "violation")
-                and kind not in {h.get_label() for h in handles}
-            ]
-            fig.legend(
-                handles=_unique(handles),
-                loc="outside lower center",
-                ncols=4 if n > 1 else 3,
-                frameon=False,
-                fontsize=7,
-            )
+            self.fig = fig
+            self.n = n
+            self.legend_kinds = {"convoy", "convoy_blocked"}
+            self.legend = None
+            self._build_legend(panels[0][1])
         self.live = LiveFigure(fig)
+
+    def _build_legend(self, data) -> None:
+        """Controllers, rings, and the kinds of placed events seen so far (convoys at least)."""
+        if self.legend is not None:
+            self.legend.remove()
+        base = map_legend_handles(type(data)(**{**data.__dict__, "events": []}))
+        events = [
+            Line2D(
+                [],
+                [],
+                marker=st["marker"],
+                ls="",
+                color=st["color"],
+                mec="black",
+                mew=0.5,
+                ms=7,
+                label=st["label"],
+            )
+            for kind, st in style.EVENT_STYLES.items()
+            if kind in self.legend_kinds
+        ]
+        self.legend = self.fig.legend(
+            handles=_unique(base + events),
+            loc="outside lower center",
+            ncols=4 if self.n > 1 else 3,
+            frameon=False,
+            fontsize=7,
+        )
 
     def png(self) -> bytes:
         panels = self.app.map_panels()
         summaries = self.app.week_summaries()
+        kinds = {kind for _, data in panels for kind, _, _ in data.events}
+        if not kinds <= self.legend_kinds:  # a new kind of event on the map: explain it
+            with self.live.lock, style.RcContext():
+                self.legend_kinds |= kinds
+                self._build_legend(panels[0][1])
+                self.live.invalidate()
 
         def draw():
             artists = []
