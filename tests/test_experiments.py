@@ -24,10 +24,8 @@ from sim.experiments.sweep import plan_sweep
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 HIST = ROOT / "scenarios" / "historical.toml"
-VOLATILE = [
-    "worker",
-    "duration_s",
-]  # where and how fast a run ran: the only columns that may differ
+# where and how fast a run ran: the only columns that may differ between backends
+VOLATILE = ["worker", "duration_s", "cpu_s"]
 
 
 def cli(*args, timeout=300, env=None, check=False):
@@ -277,7 +275,7 @@ def _children_of(pid: int) -> list[int]:
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_killed_or_interrupted_sweep_resumes_without_duplicates_or_gaps(tmp_path, sig):
-    sf = sweep_file(tmp_path, LHS.format(n=24, r=1))
+    sf = sweep_file(tmp_path, LHS.format(n=16, r=1))
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [
@@ -323,22 +321,22 @@ def test_killed_or_interrupted_sweep_resumes_without_duplicates_or_gaps(tmp_path
             and "zombie" not in Path(f"/proc/{w}/status").read_text().lower()
         ]
     partial = load_runs(out)
-    assert 4 <= len(partial) < 24 and partial.run_id.is_unique
+    assert 4 <= len(partial) < 16 and partial.run_id.is_unique
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     assert f"{len(partial)} were already stored" in p.stdout
     runs = load_runs(out)
-    assert sorted(runs.run_id) == list(range(24)) and (runs.status == "ok").all()
+    assert sorted(runs.run_id) == list(range(16)) and (runs.status == "ok").all()
     # no duplicate rows on disk either, and no leftovers
     raw = pd.concat([pd.read_parquet(f) for f in (out / "runs").glob("part-*.parquet")])
     assert raw.run_id.is_unique
     assert not list(out.rglob(".*.tmp-*"))
     ts = load_timeseries(out)
-    assert ts.groupby("run_id").size().nunique() == 1 and ts.run_id.nunique() == 24
+    assert ts.groupby("run_id").size().nunique() == 1 and ts.run_id.nunique() == 16
     # the rows are those of an uninterrupted run
     exp = plan_sweep(sf)
-    row, _ = run_one(exp.base, exp.design.task(23))
-    assert runs.iloc[23]["metric.trust_final"] == pytest.approx(row["metric.trust_final"])
+    row, _ = run_one(exp.base, exp.design.task(15))
+    assert runs.iloc[15]["metric.trust_final"] == pytest.approx(row["metric.trust_final"])
     sessions = [
         ln for ln in cli("summarize", out, check=True).stdout.splitlines() if "session " in ln
     ]
