@@ -456,3 +456,52 @@ def test_compare_paired_differences_on_stand_in(fake_core, tmp_path, monkeypatch
     for name in ("compare.md", "compare.csv", "differences.csv", "fig_effects.png"):
         assert (tmp_path / "cmp" / name).exists(), name
     assert "Paired difference vs a" in (tmp_path / "cmp" / "compare.md").read_text()
+
+
+# ------------------------------------------------------------------------------ property
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(chunk=st.integers(1, 9), stop_after=st.integers(0, 6), chunk2=st.integers(1, 9))
+def test_rows_do_not_depend_on_chunking_or_interruptions(
+    fake_core, tmp_path_factory, chunk, stop_after, chunk2
+):
+    """However the runs are chunked and wherever the sweep is interrupted and resumed (with
+    another chunking), the stored rows are those of one uninterrupted run."""
+    import sim.experiments.experiment as expmod
+    from sim.experiments import execute as ex
+    from sim.experiments import load_runs, run_sweep
+
+    tmp = tmp_path_factory.mktemp("prop")
+    (tmp / "fake.toml").write_text('name = "fake"\n')
+    sweep = write_sweep(tmp, SOBOL.format(n=4).replace("replicates = 1", "replicates = 2"))
+    quiet = {"jobs": 1, "progress": False, "echo": lambda m: None}
+    run_sweep(sweep, tmp / "ref", chunk_size=40, **quiet)
+    real = ex.execute
+
+    def interrupted(*a, **kw):
+        def hook(ran, rows):
+            if hook.n == stop_after:
+                raise KeyboardInterrupt
+            hook.n += 1
+
+        hook.n = 0
+        return real(*a, **kw, on_chunk=hook)
+
+    expmod.execute = interrupted
+    try:
+        run_sweep(sweep, tmp / "split", chunk_size=chunk, **quiet)
+    finally:
+        expmod.execute = real
+    run_sweep(sweep, tmp / "split", chunk_size=chunk2, **quiet)
+    drop = ["worker", "duration_s", "cpu_s"]
+    ref = load_runs(tmp / "ref").drop(columns=drop)
+    split = load_runs(tmp / "split").drop(columns=drop)
+    assert len(split) == 40
+    pd.testing.assert_frame_equal(ref, split)
