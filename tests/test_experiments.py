@@ -511,7 +511,7 @@ def test_shipped_sweep_files_plan_cleanly():
         exp = plan_sweep(f)
         sizes[f.stem] = exp.design.n_runs
         assert exp.metrics is None or set(exp.metrics) <= set(_metric_names())
-    assert sizes["compliance_sobol"] == 32 * 7 * 2
+    assert sizes["compliance_sobol"] == 32 * 7 * 4
     assert {"compliance_sobol", "leverage_morris", "access_grid"} <= set(sizes)
     assert all(n <= 1000 for n in sizes.values())
 

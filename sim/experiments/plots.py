@@ -7,6 +7,8 @@ import math
 import textwrap
 from pathlib import Path
 
+import numpy as np
+
 
 def _plt():
     import matplotlib
@@ -177,6 +179,13 @@ def sensitivity_figure(table, method: str, out) -> Path | None:
                 capsize=2,
             )
             ax.set_xlabel("Sobol index (95% CI)")
+            lo = min(-0.1, float(np.nanmin(sub[["S1", "ST"]].to_numpy())))
+            hi = max(1.05, float(np.nanmax(sub[["S1", "ST"]].to_numpy())))
+            if (
+                lo < -0.5 or hi > 1.5
+            ):  # a near-constant or noisy metric: keep the [0, 1] scale readable
+                ax.set_xlim(max(lo, -0.5) - 0.05, min(hi, 1.5) + 0.05)
+                ax.set_title(f"{m} (clipped: unreliable estimates)", fontsize=9)
         elif method == "morris":
             ax.barh(
                 ys,
@@ -195,7 +204,8 @@ def sensitivity_figure(table, method: str, out) -> Path | None:
             ax.set_xlabel("first-order index")
         ax.set_yticks(ys, params)
         ax.axvline(0, color="#444444", lw=0.6)
-        ax.set_title(m, fontsize=9)
+        if not ax.get_title():
+            ax.set_title(m, fontsize=9)
         if k == 0:
             ax.legend(frameon=False, fontsize=7)
     for k in range(n, nrow * ncol):

@@ -210,6 +210,14 @@ def markdown(method: str, table, name: str = "") -> str:
         lines.append(
             f"| {r['metric']} | {r['parameter']} | " + " | ".join(cells) + f" | {noise:.2f} |"
         )
+    if "noise_share" in table:
+        noisy = sorted(set(table.loc[table["noise_share"] > 0.5, "metric"]))
+        if noisy:
+            lines += [
+                "",
+                f"Mostly seed noise (noise share > 0.5): {', '.join(noisy)}. Their indices are unreliable; "
+                "use more replicates (or a larger sample) before reading them.",
+            ]
     return "\n".join(lines) + "\n"
 
 
