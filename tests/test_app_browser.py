@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -112,6 +113,12 @@ def server():
         )
 
 
+def _week(page) -> int:
+    """The week of the case the page says it shows."""
+    found = re.findall(r"week (\d+) of the case", page.inner_text("body"))
+    return int(found[0]) if found else -1
+
+
 def _image_digests(page) -> list[str]:
     sources = page.eval_on_selector_all("img", "els => els.map(e => e.src)")
     return [hashlib.sha1(src.encode()).hexdigest() for src in sources]
@@ -172,9 +179,15 @@ def test_real_page_structure_change_steps_and_no_console_errors(server):
                 assert now[1] != shown[1], f"charts unchanged after step {weeks}"
             # play: weeks advance on their own until paused
             page.get_by_role("button", name="▶").click()
-            page.get_by_text("week 9 of the case").first.wait_for(timeout=60_000)
+            deadline = time.monotonic() + 60
+            while _week(page) < 10 and time.monotonic() < deadline:
+                page.wait_for_timeout(250)
+            assert _week(page) >= 10, "play did not advance the weeks"
             page.get_by_role("button", name="❚❚").click()
-            page.wait_for_timeout(1000)
+            page.wait_for_timeout(1500)
+            paused = _week(page)
+            page.wait_for_timeout(1500)
+            assert _week(page) == paused, "pause did not stop the run"
             page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
         finally:
             browser.close()
