@@ -90,6 +90,19 @@ def _patch(field: str, value: Any) -> dict:
     return {"events": {"type:ceasefire": {field: value}}}
 
 
+# Counterfactual decisions are patched by id, so the status quo before them stays as it was.
+TASK_FORCE = "issg_access_task_force"  # 12 Feb 2016
+CEASEFIRES_2016 = ("coh_2016", "us_russia_sept_2016")  # 27 Feb and 12 Sept 2016
+
+
+def _task_force(structure: str) -> dict:
+    return {"events": {TASK_FORCE: {"structure": structure}}}
+
+
+def _ceasefires_2016(structure: str) -> dict:
+    return {"events": {eid: {"structure": structure} for eid in CEASEFIRES_2016}}
+
+
 # Each case: thesis grade, goal attainment (expr over quantities), counterfactual statement and
 # the claims (each "a - b > 0") behind it.
 CASES: list[dict[str, Any]] = [
@@ -142,32 +155,26 @@ CASES: list[dict[str, Any]] = [
             {
                 "id": "access_bilateral_beats_multilateral",
                 "claim": "bilateral reaches more besieged people than multilateral (Mar-Dec 2016)",
-                "a": _q(REACH_2016, **_structure("access", "bilateral")),
-                "b": _q(REACH_2016, **_structure("access", "multilateral")),
+                "a": _q(REACH_2016, **_task_force("bilateral")),
+                "b": _q(REACH_2016, **_task_force("multilateral")),
             },
             {
                 "id": "access_bilateral_beats_russia_alone",
                 "claim": "bilateral reaches more than Russia alone (the US's help with the opposition lost)",
-                "a": _q(REACH_2016, **_structure("access", "bilateral")),
-                "b": _q(REACH_2016, **_structure("access", "unilateral_russia")),
+                "a": _q(REACH_2016, **_task_force("bilateral")),
+                "b": _q(REACH_2016, **_task_force("unilateral_russia")),
             },
             {
                 "id": "access_us_alone_escalates",
                 "claim": "US unilateral (forced) access raises escalation above the task force's",
-                "a": _q(
-                    ACCESS_WINDOW, column="escalation", **_structure("access", "unilateral_us")
-                ),
-                "b": _q(ACCESS_WINDOW, column="escalation", **_structure("access", "bilateral")),
+                "a": _q(ACCESS_WINDOW, column="escalation", **_task_force("unilateral_us")),
+                "b": _q(ACCESS_WINDOW, column="escalation", **_task_force("bilateral")),
             },
             {
                 "id": "access_us_alone_costs_trust",
                 "claim": "US unilateral (forced) access lowers US-Russia trust below the task force's",
-                "a": _q(
-                    ACCESS_WINDOW, column="us_russia_trust", **_structure("access", "bilateral")
-                ),
-                "b": _q(
-                    ACCESS_WINDOW, column="us_russia_trust", **_structure("access", "unilateral_us")
-                ),
+                "a": _q(ACCESS_WINDOW, column="us_russia_trust", **_task_force("bilateral")),
+                "b": _q(ACCESS_WINDOW, column="us_russia_trust", **_task_force("unilateral_us")),
             },
         ],
     },
@@ -203,8 +210,8 @@ CASES: list[dict[str, Any]] = [
             {
                 "id": "ceasefire_influence_both_sides",
                 "claim": "influence on both sides (bilateral) lengthens ceasefires vs Russia alone, weeks",
-                "a": _q(CEASEFIRE_LENGTH, **_structure("ceasefire", "bilateral")),
-                "b": _q(CEASEFIRE_LENGTH, **_structure("ceasefire", "unilateral_russia")),
+                "a": _q(CEASEFIRE_LENGTH, **_ceasefires_2016("bilateral")),
+                "b": _q(CEASEFIRE_LENGTH, **_ceasefires_2016("unilateral_russia")),
             },
             {
                 "id": "ceasefire_harder_than_access",
