@@ -90,3 +90,98 @@ def test_user_errors_exit_2_with_one_line(tmp_path, capsys, argv, message):
     assert main([*argv, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+def test_report_history_check_fails_on_a_missed_target(tmp_path, capsys):
+    targets = tmp_path / "t.toml"
+    targets.write_text(
+        """
+[[target]]
+id = "impossible"
+group = "chemical"
+description = "more than the whole stockpile removed"
+period = "2014-06"
+source = "test"
+observed = 1.0
+check = ">"
+value = 1.5
+[target.q.removed]
+table = "monthly"
+column = "cw_removed_frac"
+start = "2014-06"
+end = "2014-06"
+agg = "last"
+"""
+    )
+    out = tmp_path / "rh"
+    argv = [
+        "report-history",
+        "--targets",
+        str(targets),
+        "--seeds",
+        "1",
+        "--no-figures",
+        "--out",
+        str(out),
+    ]
+    assert main([*argv, "--check"]) == 1
+    assert main(argv) == 0
+    assert "FAIL  impossible" in capsys.readouterr().out
+
+
+def test_effectiveness_reproduces_the_thesis_table_layout(tmp_path):
+    out = tmp_path / "eff"
+    assert main(["effectiveness", "--seeds", "2", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "effectiveness.csv")
+    assert list(table["case"]) == ["chemical", "access", "ceasefire"]
+    assert list(table["thesis_goal"]) == ["strong", "moderate", "weak"]
+    assert set(table["model_grade"]) <= {"strong", "moderate", "weak"}
+    claims = pd.read_csv(out / "claims.csv")
+    assert (claims["seeds"] == 2).all() and claims["diff_mean"].notna().all()
+    # the chemical framework removes most of the stockpile; a unilateral strike removes none
+    row = claims.set_index("id").loc["cw_bilateral_beats_unilateral_us"]
+    assert row["a_mean"] > 0.5 and row["b_mean"] == 0
+    assert "| case | thesis: goal |" in (out / "effectiveness.md").read_text()
+
+
+def test_counterfactual_runs_are_truncated_without_changing_the_weeks_kept():
+    import datetime as dt
+
+    import numpy as np
+
+    from sim import load_scenario, run
+    from sim.calibration.runs import truncate
+
+    sc = load_scenario("historical")
+    short = truncate(sc, dt.date(2014, 12, 31))
+    assert short.end == dt.date(2014, 12, 31) and all(
+        e["date"] <= short.end for e in short.data["events"]
+    )
+    full = run(sc, seed=5).timeseries
+    cut = run(short, seed=5).timeseries
+    cols = [c for c in cut.columns if c != "date"]
+    assert len(cut) < len(full)
+    np.testing.assert_allclose(
+        cut[cols].to_numpy(float), full.iloc[: len(cut)][cols].to_numpy(float)
+    )
+
+
+def test_event_patches_by_id_and_type():
+    from sim import load_scenario
+    from sim.calibration.runs import patch_events
+    from sim.errors import UserError
+
+    sc = load_scenario("historical")
+    patched = patch_events(
+        sc,
+        {
+            "type:ceasefire": {"zones": True},
+            "issg_access_task_force": {"structure": "multilateral"},
+        },
+    )
+    events = {e["id"]: e for e in patched.data["events"]}
+    assert all(e["zones"] for e in patched.data["events"] if e["type"] == "ceasefire")
+    assert events["issg_access_task_force"]["structure"] == "multilateral"
+    assert sc.get("events")[0] is not patched.get("events")[0]  # the original is untouched
+    with pytest.raises(UserError, match="no event matches 'nope'; event ids: "):
+        patch_events(sc, {"nope": {"zones": True}})
