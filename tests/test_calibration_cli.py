@@ -55,7 +55,9 @@ def test_calibrate_three_parameters_one_command(tmp_path, capsys):
         "--out",
         str(out),
     ]
-    assert main(args) == 0
+    assert main([*args, "--validate-seeds", "2"]) == 0
+    validation = pd.read_csv(out / "validation.csv")
+    assert (validation["seeds"] == 2).all() and set(validation["group"]) == {"chemical"}
     written = tomllib.loads((out / "calibrated.toml").read_text())
     assert written["extends"].endswith("scenarios/historical.toml")
     assert written["rules"]["compliance"]["name"] == "threshold"

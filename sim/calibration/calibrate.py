@@ -38,6 +38,7 @@ STUDY_FILE = "study.db"
 SCENARIO_FILE = "calibrated.toml"
 LOSS_FILE = "loss_per_target.csv"
 TRIALS_FILE = "trials.csv"
+VALIDATION_FILE = "validation.csv"
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,7 @@ class CalibrationResult:
     n_new: int  # trials run by this call
     seconds: float
     scenario_file: Path
+    validation: pd.DataFrame | None = None  # the best parameters re-scored on fresh seeds
 
 
 def _study_signature(scenario, params, targets, seeds, fixed) -> dict[str, Any]:
@@ -285,6 +287,7 @@ def calibrate(
     base_path: str | Path | None = None,
     timeout: float | None = None,
     fresh: bool = False,
+    validate_seeds: int = 0,
     runner: Runner = default_runner,
     log: Callable[[str], None] = print,
 ) -> CalibrationResult:
@@ -387,6 +390,17 @@ def calibrate(
         values={**fixed, **best_values},
         header=header,
     )
+    validation = None
+    if validate_seeds:
+        # The best of many noisy trials flatters itself: re-score it on seeds not used in the fit.
+        fresh_seeds = [max(seeds) + 1 + i for i in range(validate_seeds)]
+        best_scenario = apply_overrides(scenario, best_values, "--param")
+        validation = evaluate_table(best_scenario, targets, fresh_seeds, jobs=jobs, runner=runner)
+        validation.to_csv(out_dir / VALIDATION_FILE, index=False)
+        log(
+            f"validation on {validate_seeds} fresh seeds: {int(validation['pass'].sum())}/{len(validation)} "
+            f"targets pass, loss {validation['loss'].sum():.4g}"
+        )
     return CalibrationResult(
         out_dir=out_dir,
         best_values=best_values,
@@ -396,6 +410,7 @@ def calibrate(
         n_new=len(complete) - len(done),
         seconds=seconds,
         scenario_file=scenario_file,
+        validation=validation,
     )
 
 

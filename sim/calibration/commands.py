@@ -72,6 +72,13 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--fresh", action="store_true", help="discard an existing study in OUT and start over"
     )
+    p.add_argument(
+        "--validate-seeds",
+        type=int,
+        default=0,
+        metavar="N",
+        help="re-score the best parameters on N fresh seeds (OUT/validation.csv)",
+    )
     p.set_defaults(func=cmd_calibrate)
 
     p = subparsers.add_parser(
@@ -176,6 +183,7 @@ def cmd_calibrate(args) -> int:
         base_path=scenario.path,
         timeout=args.timeout,
         fresh=args.fresh,
+        validate_seeds=max(0, args.validate_seeds),
         log=lambda line: print(line, flush=True),
     )
     t = result.table
