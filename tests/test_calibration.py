@@ -588,3 +588,17 @@ def test_effectiveness_grades_and_checks_are_valid():
     # cross-case ranking, which compares two measures of the historical run
     for c in claims:
         assert c.is_ordering or c.id in ("access_2016_beats_2015", "ceasefire_harder_than_access")
+
+
+def test_t_stat_tells_clear_orderings_from_noise(stub_targets):
+    from sim.calibration.report import table_markdown
+    from sim.calibration.targets import TargetResult
+
+    ordering = stub_targets[3]  # check "> 0"
+    clear = TargetResult(ordering, np.array([1.0, 2.0, 3.0]))
+    assert clear.t_stat == pytest.approx(2 / (1 / math.sqrt(3)))
+    noisy = TargetResult(ordering, np.array([0.0, 0.0, 0.0, 0.4]))
+    assert noisy.passed and abs(noisy.t_stat) < 2
+    assert TargetResult(ordering, np.array([0.13, 0.13])).t_stat == math.inf
+    md = table_markdown(results_frame([clear, noisy]))
+    assert "within noise" in md and "t = 1" in md

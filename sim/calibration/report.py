@@ -198,6 +198,18 @@ def table_markdown(
             f"| `{r['id']}`: {r['description']} | {r['group']} | {observed} | {r['rule']} | "
             f"{_fmt(r['model_mean'])} | {_fmt(r['model_p05'])} – {_fmt(r['model_p95'])} | {_fmt(bool(r['pass']))} |"
         )
+    if "t_stat" in table.columns:
+        weak = table[(table["group"] == "counterfactual") & (table["t_stat"].abs() < 2)]
+        if len(weak):
+            lines += [
+                "",
+                "Counterfactual orderings whose mean difference is within noise over these seeds "
+                "(|mean / standard error| < 2), to read with care: "
+                + ", ".join(
+                    f"`{i}` (t = {t:.2g})" for i, t in zip(weak["id"], weak["t_stat"], strict=True)
+                )
+                + ".",
+            ]
     lines += ["", "## Sources", ""]
     lines += [f"- `{r['id']}`: {r['source']}" for _, r in table.iterrows()]
     return "\n".join(lines) + "\n"

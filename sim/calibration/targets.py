@@ -605,6 +605,19 @@ class TargetResult:
             return math.nan
         return float(np.mean([self.target.passes(v) for v in self.values]))
 
+    @property
+    def t_stat(self) -> float:
+        """(mean - value) / standard error over seeds: how clearly the mean sits on its side of
+        the bound (informative; |t| < 2 means the seeds cannot tell the difference from noise)."""
+        finite = self.values[~np.isnan(self.values)]
+        if finite.size < 2:
+            return math.nan
+        se = float(finite.std(ddof=1)) / math.sqrt(finite.size)
+        diff = float(finite.mean()) - self.target.value
+        if se == 0:
+            return math.copysign(math.inf, diff) if diff else 0.0
+        return diff / se
+
     def row(self) -> dict[str, Any]:
         t = self.target
         return {
@@ -620,6 +633,7 @@ class TargetResult:
             "model_p95": self.quantile(0.95),
             "seeds": int(self.values.size),
             "seeds_passing": self.seed_share_passing,
+            "t_stat": self.t_stat,
             "pass": self.passed,
             "loss": self.loss,
             "source": t.source,
