@@ -312,8 +312,13 @@ def calibrate(
         db.unlink()
     # Validate every parameter key (and bound) against the scenario before any run.
     for p in params:
-        apply_overrides(scenario, {p.key: p.low}, "--param")
-        apply_overrides(scenario, {p.key: p.high}, "--param")
+        for bound in (p.low, p.high):
+            try:
+                apply_overrides(scenario, {p.key: int(bound) if p.integer else bound}, "--param")
+            except UserError as exc:
+                if "integer" in str(exc) and not p.integer:
+                    raise UserError(f"{exc} (an integer parameter: write {p.spec()}:int)") from None
+                raise
 
     signature = _study_signature(scenario, params, targets, seeds, fixed)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
