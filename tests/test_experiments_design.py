@@ -156,19 +156,19 @@ def test_design_sizes(method, samples, expect):
     d = build_design(method, specs, samples=samples, replicates=2, master_seed=1)
     assert d.n_runs == expect
     assert d.X.shape == (d.n_points, 3)
-    ks = {p["k"] for p in d.points}
+    ks = {p["k"] for p in d.all_points()}
     assert all(isinstance(k, int) and 1 <= k <= 9 for k in ks)
-    assert all(-1 <= p["x1"] <= 1 for p in d.points)
+    assert all(-1 <= p["x1"] <= 1 for p in d.all_points())
     # deterministic
     d2 = build_design(method, specs, samples=samples, replicates=2, master_seed=1)
-    assert d.points == d2.points
+    assert d.all_points() == d2.all_points()
 
 
 def test_grid_is_the_cartesian_product():
     specs = [ParamSpec("x1", 0, 1, steps=3), ParamSpec("mode", values=("a", "b"))]
     d = build_design("grid", specs, samples=None, replicates=2, master_seed=0)
     assert d.n_points == 6 and d.n_runs == 12
-    assert {(p["x1"], p["mode"]) for p in d.points} == {
+    assert {(p["x1"], p["mode"]) for p in d.all_points()} == {
         (x, m) for x in (0.0, 0.5, 1.0) for m in "ab"
     }
 

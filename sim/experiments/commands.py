@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -171,7 +172,11 @@ def add_parser(subparsers) -> None:
 
 
 def _echo(msg: str) -> None:
-    print(msg, flush=True)
+    try:
+        print(msg, flush=True)
+    except BrokenPipeError:  # e.g. `syriasim summarize DIR | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def cmd_compare(args) -> int:
@@ -198,8 +203,8 @@ def cmd_compare(args) -> int:
     )
     if hasattr(res, "exit_code"):  # dry run or interrupted
         return res.exit_code
-    print()
-    print(res.markdown())
+    _echo("")
+    _echo(res.markdown())
     return 0
 
 
@@ -239,7 +244,7 @@ def cmd_sensitivity(args) -> int:
     method, table, md, fig = sensitivity(
         args.dir, args.metrics, num_resamples=args.resamples, figure=args.figure
     )
-    print(md)
+    _echo(md)
     print(
         f"written: {Path(args.dir) / 'sensitivity.csv'}, {Path(args.dir) / 'sensitivity.md'}"
         + (f", {fig}" if fig else "")
@@ -252,7 +257,7 @@ def cmd_summarize(args) -> int:
 
     _need_dir(args.dir)
     info = summarize(args.dir, max_failures=args.failures)
-    print(render(info, args.dir))
+    _echo(render(info, args.dir))
     if args.csv:
         path = Path(args.csv)
         if path.exists() and path.is_dir():

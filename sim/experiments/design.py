@@ -16,7 +16,6 @@ Cartesian product of each parameter's values.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -71,22 +70,42 @@ class ParamSpec:
 
 @dataclass
 class Design:
+    """Points are kept implicit for large designs: a grid as its axes, a sampled design as its
+    matrix ``X``; :meth:`point` builds one point's overrides on demand (memory stays small)."""
+
     method: str  # grid | lhs | sobol | morris | compare
     params: list[ParamSpec]
-    points: list[dict]
+    points: list[dict] | None  # explicit points (compare), else None
     replicates: int
     master_seed: int
     seeds: str = "independent"
     X: np.ndarray | None = None  # numeric design matrix (n_points x D) for SALib analysis
     options: dict = field(default_factory=dict)
+    axes: list[list] | None = None  # grid: values per parameter (row-major product)
 
     @property
     def n_points(self) -> int:
-        return len(self.points)
+        if self.points is not None:
+            return len(self.points)
+        if self.X is not None:
+            return int(self.X.shape[0])
+        return math.prod(len(a) for a in self.axes)
 
     @property
     def n_runs(self) -> int:
         return self.n_points * self.replicates
+
+    def point(self, i: int) -> dict:
+        """The overrides of design point ``i``."""
+        if self.points is not None:
+            return dict(self.points[i])
+        if self.X is not None:
+            return {p.key: p.cast(self.X[i, j]) for j, p in enumerate(self.params)}
+        idx = np.unravel_index(int(i), [len(a) for a in self.axes])
+        return {p.key: a[int(k)] for p, a, k in zip(self.params, self.axes, idx, strict=True)}
+
+    def all_points(self) -> list[dict]:
+        return [self.point(i) for i in range(self.n_points)]
 
     def locate(self, run_id: int) -> tuple[int, int]:
         return divmod(int(run_id), self.replicates)
@@ -103,7 +122,7 @@ class Design:
             "point_id": point,
             "replicate": rep,
             "seed": self.seed_of(run_id),
-            "overrides": dict(self.points[point]),
+            "overrides": self.point(point),
         }
 
     def problem(self) -> dict:
@@ -113,6 +132,16 @@ class Design:
             "names": [p.key for p in self.params],
             "bounds": [[p.low, p.high] for p in self.params],
         }
+
+    def _points_digest(self) -> str:
+        h = hashlib.sha256()
+        if self.points is not None:
+            h.update(json.dumps(self.points, sort_keys=True, default=str).encode())
+        elif self.X is not None:
+            h.update(np.ascontiguousarray(self.X, dtype="<f8").tobytes())
+        else:
+            h.update(json.dumps(self.axes, default=str).encode())
+        return h.hexdigest()
 
     def to_json(self) -> dict:
         """Canonical description (enters the fingerprint of a results folder)."""
@@ -124,17 +153,30 @@ class Design:
             "seeds": self.seeds,
             "options": self.options,
             "n_points": self.n_points,
-            "points_sha256": hashlib.sha256(
-                json.dumps(self.points, sort_keys=True, default=str).encode()
-            ).hexdigest(),
+            "points_sha256": self._points_digest(),
         }
 
     def points_frame(self):
         """One row per point: point_id and the varied values (column per parameter key)."""
         import pandas as pd
 
-        df = pd.DataFrame(self.points)
-        df.insert(0, "point_id", np.arange(self.n_points, dtype=np.int64))
+        n = self.n_points
+        if self.X is not None:
+            cols = {}
+            for j, p in enumerate(self.params):
+                cols[p.key] = np.round(self.X[:, j]).astype(np.int64) if p.integer else self.X[:, j]
+            df = pd.DataFrame(cols)
+        elif self.axes is not None:
+            idx = np.unravel_index(np.arange(n), [len(a) for a in self.axes])
+            df = pd.DataFrame(
+                {
+                    p.key: [a[int(k)] for k in ix]
+                    for p, a, ix in zip(self.params, self.axes, idx, strict=True)
+                }
+            )
+        else:
+            df = pd.DataFrame(self.points)
+        df.insert(0, "point_id", np.arange(n, dtype=np.int64))
         if self.X is not None:
             for j, p in enumerate(self.params):
                 df[f"x.{p.key}"] = self.X[:, j]
@@ -212,11 +254,9 @@ def build_design(
                 file=where,
                 key="sweep.design",
             )
-        points = [
-            dict(zip([p.key for p in params], combo, strict=True))
-            for combo in itertools.product(*axes)
-        ]
-        return Design("grid", params, points, replicates, master_seed, seeds, None, options)
+        return Design(
+            "grid", params, None, replicates, master_seed, seeds, None, options, axes=axes
+        )
 
     # sampled designs need numeric ranges
     for p in params:
@@ -307,9 +347,8 @@ def build_design(
         raise UserError(
             f"design has {n:,} runs, above max_runs={max_runs:,}", file=where, key="sweep.samples"
         )
-    points = [{p.key: p.cast(X[i, j]) for j, p in enumerate(params)} for i in range(X.shape[0])]
     return Design(
-        method, params, points, replicates, master_seed, seeds, X, {**options, "samples": samples}
+        method, params, None, replicates, master_seed, seeds, X, {**options, "samples": samples}
     )
 
 

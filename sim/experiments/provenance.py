@@ -76,5 +76,8 @@ def base_provenance(base, *, sweep_file=None, overrides=()) -> dict:
         "sessions": [],
     }
     if sweep_file is not None:
-        prov["sweep_file"] = {"path": str(sweep_file.path), "sha256": sweep_file.sha256}
+        prov["sweep_file"] = {
+            "path": str(Path(sweep_file.path).resolve()),
+            "sha256": sweep_file.sha256,
+        }
     return prov
