@@ -328,6 +328,25 @@ def test_morris_ranks_the_influential_parameter_first(fake_core, tmp_path):
     assert (t["mu_star_conf"] >= 0).all()
 
 
+def test_lhs_sensitivity_uses_delta(fake_core, tmp_path):
+    from sim.experiments import run_sweep, sensitivity
+
+    body = (
+        SOBOL.format(n=4)
+        .replace('design = "sobol"', 'design = "lhs"')
+        .replace("samples = 4", "samples = 400")
+    )
+    out = tmp_path / "lhs"
+    run_sweep(write_sweep(tmp_path, body), out, jobs=1, progress=False, echo=lambda m: None)
+    method, table, md, _ = sensitivity(out, num_resamples=10, figure=False)
+    t = table.set_index("parameter")
+    assert method == "lhs" and {"delta", "delta_conf", "S1", "S1_conf"} <= set(table.columns)
+    # Ishigami: x2 carries the most first-order variance, x3 none
+    assert t.loc["x2", "S1"] > t.loc["x3", "S1"]
+    assert t.loc["x2", "delta"] > t.loc["x3", "delta"]
+    assert "| n/a |" in md  # one replicate: no noise estimate
+
+
 def test_failed_runs_are_recorded_and_others_go_on(fake_core, tmp_path):
     from sim.experiments import load_runs, run_sweep, summarize
     from sim.experiments.summarize import render

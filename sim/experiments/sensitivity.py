@@ -14,6 +14,8 @@ that is within points), a warning sign when it is large.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import warnings
 from pathlib import Path
@@ -155,16 +157,19 @@ def analyze(
             else:
                 from SALib.analyze import delta
 
-                si = delta.analyze(
-                    problem, X, Y, num_resamples=num_resamples, conf_level=level, seed=seed
-                )
+                with contextlib.redirect_stdout(io.StringIO()):  # SALib prints bin notices
+                    si = delta.analyze(
+                        problem, X, Y, num_resamples=num_resamples, conf_level=level, seed=seed
+                    )
+                # SALib >= 1.5 reports several delta estimators; prefer the bias-reduced one
+                dkey = next(k for k in ("delta", "delta_balanced", "delta_raw") if k in si)
                 for j, p in enumerate(params):
                     rows.append(
                         {
                             "metric": m,
                             "parameter": p,
-                            "delta": si["delta"][j],
-                            "delta_conf": si["delta_conf"][j],
+                            "delta": si[dkey][j],
+                            "delta_conf": si[f"{dkey}_conf"][j],
                             "S1": si["S1"][j],
                             "S1_conf": si["S1_conf"][j],
                             "noise_share": noise,
@@ -207,8 +212,9 @@ def markdown(method: str, table, name: str = "") -> str:
             else:
                 cells.append(f"{r[v]:.3g} [{r[v] - r[c]:.3g}, {r[v] + r[c]:.3g}]")
         noise = r.get("noise_share", math.nan)
+        noise_txt = "n/a" if noise != noise else f"{noise:.2f}"
         lines.append(
-            f"| {r['metric']} | {r['parameter']} | " + " | ".join(cells) + f" | {noise:.2f} |"
+            f"| {r['metric']} | {r['parameter']} | " + " | ".join(cells) + f" | {noise_txt} |"
         )
     if "noise_share" in table:
         noisy = sorted(set(table.loc[table["noise_share"] > 0.5, "metric"]))
