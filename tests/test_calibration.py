@@ -602,3 +602,48 @@ def test_t_stat_tells_clear_orderings_from_noise(stub_targets):
     assert TargetResult(ordering, np.array([0.13, 0.13])).t_stat == math.inf
     md = table_markdown(results_frame([clear, noisy]))
     assert "within noise" in md and "t = 1" in md
+
+
+def test_shared_quantities_under_other_names_stay_paired_by_seed(tmp_path):
+    """Two targets defining the same quantity under different names must not double its seeds,
+    and an expression mixing it with another quantity must pair values of the same seed."""
+    extra = """
+[[target]]
+id = "mixed"
+group = "access"
+description = "best month minus the drop, paired per seed"
+period = "2016"
+source = "test"
+observed = 0.0
+check = ">"
+value = -10.0
+expr = "reach2016 - ratio_after"
+[target.q.reach2016]
+table = "monthly"
+column = "besieged_reached_frac"
+start = "2016-01"
+end = "2016-12"
+[target.q.ratio_after]
+table = "timeseries"
+column = "violence"
+start = "2016-02-27"
+end = "2016-03-26"
+"""
+    path = tmp_path / "t.toml"
+    path.write_text(STUB_TARGETS + extra)
+    targets = load_targets(path)
+    seeds = [3, 4, 5]
+    results = {
+        r.target.id: r
+        for r in evaluate_targets(StubScenario(), targets, seeds=seeds, jobs=1, runner=stub_run)
+    }
+    for r in results.values():
+        assert r.values.size == len(seeds)
+    expected = []
+    for seed in seeds:
+        res = stub_run(StubScenario(), seed)
+        m = res.monthly.set_index("month").loc["2016-01":"2016-12", "besieged_reached_frac"].mean()
+        ts = res.timeseries
+        w = ts[(ts["date"] >= "2016-02-27") & (ts["date"] <= "2016-03-26")]["violence"].mean()
+        expected.append(m - w)
+    np.testing.assert_allclose(results["mixed"].values, expected)

@@ -562,12 +562,15 @@ def variants_of(targets: Sequence[Target]) -> list[Variant]:
 
 
 def quantities_by_variant(targets: Sequence[Target]) -> dict[tuple, list[Quantity]]:
+    """The distinct quantities (by definition, whatever their names) each structure must yield."""
     out: dict[tuple, list[Quantity]] = {}
+    seen: set[tuple] = set()
     for t in targets:
         for q in t.quantities:
-            bucket = out.setdefault(q.variant, [])
-            if q not in bucket:
-                bucket.append(q)
+            key = quantity_key(q)
+            if key not in seen:
+                seen.add(key)
+                out.setdefault(q.variant, []).append(q)
     return out
 
 
@@ -647,7 +650,12 @@ def score(
     results = []
     for t in targets:
         columns = {q.name: np.asarray(per_seed[quantity_key(q)], dtype=float) for q in t.quantities}
-        n = min(len(c) for c in columns.values())
+        lengths = {len(c) for c in columns.values()}
+        if len(lengths) != 1:  # every quantity must hold one value per seed, in seed order
+            raise RuntimeError(
+                f"target {t.id}: quantities hold unequal numbers of seeds {sorted(lengths)}"
+            )
+        n = lengths.pop()
         values = np.array(
             [
                 t.value_for_seed({name: float(c[i]) for name, c in columns.items()})
