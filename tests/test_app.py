@@ -211,3 +211,16 @@ def test_switching_case_study_mid_run_and_reset_never_crash(page):
     _button(page, "Reset").click()
     _button(page, "Reset").click()  # twice in a row
     assert not page.find(v.Alert).widgets, "no error banner after resets"
+
+
+def test_redraw_while_a_week_is_half_collected():
+    """Play steps in a thread: a redraw may see some columns with this week's row and others
+    without. The charts keep the weeks every column has instead of failing."""
+    app = SyriaApp(case_study="ceasefire", seed=1)
+    app.step()
+    dc = app.runs[0].model.datacollector
+    complete = len(app.runs[0].timeseries())
+    first = next(iter(dc.model_vars))
+    dc.model_vars[first].append(dc.model_vars[first][-1])  # one column a week ahead
+    assert len(app.runs[0].timeseries()) == complete
+    assert live_views(app)[1].png()[:8] == b"\x89PNG\r\n\x1a\n"

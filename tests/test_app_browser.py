@@ -113,6 +113,15 @@ def server():
         )
 
 
+def _choose(page, label: str, option: str) -> None:
+    """Pick `option` in the sidebar's select labelled `label`, as a user does."""
+    page.locator(".v-select", has_text=label).click()
+    listbox = page.get_by_role("listbox", name=label)
+    listbox.get_by_role("option", name=option, exact=True).click()
+    listbox.wait_for(state="hidden")
+    assert option in page.locator(".v-select", has_text=label).inner_text()
+
+
 def _week(page) -> int:
     """The week of the case the page says it shows."""
     found = re.findall(r"week (\d+) of the case", page.inner_text("body"))
@@ -158,10 +167,8 @@ def test_real_page_structure_change_steps_and_no_console_errors(server):
             assert page.locator("img").count() == 2  # the map and the charts
 
             # change a structure (side by side against 'none') and apply it with Reset
-            page.locator(".v-select", has_text="Side by side").click()
-            page.get_by_role("option", name="none", exact=True).click()
-            page.locator(".v-select", has_text="Structure: access track").click()
-            page.get_by_role("option", name="bilateral", exact=True).click()
+            _choose(page, "Side by side: same seed under structure", "none")
+            _choose(page, "Structure: access track", "bilateral")
             before = _image_digests(page)
             page.get_by_role("button", name="Reset").click()
             page.get_by_text("B: No mechanism on access track").first.wait_for(timeout=30_000)
@@ -182,7 +189,11 @@ def test_real_page_structure_change_steps_and_no_console_errors(server):
             deadline = time.monotonic() + 60
             while _week(page) < 10 and time.monotonic() < deadline:
                 page.wait_for_timeout(250)
-            assert _week(page) >= 10, "play did not advance the weeks"
+            if _week(page) < 10:
+                page.screenshot(path=str(ARTIFACTS / "app_play_failed.png"), full_page=True)
+            assert _week(page) >= 10, (
+                f"play did not advance the weeks: {page.inner_text('body')[-1500:]}"
+            )
             page.get_by_role("button", name="❚❚").click()
             page.wait_for_timeout(1500)
             paused = _week(page)

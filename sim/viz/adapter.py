@@ -83,7 +83,11 @@ def fast_forward(model, until: dt.date) -> int:
 def timeseries(model) -> pd.DataFrame:
     """The weekly records collected so far, with a datetime `date` column."""
     dc = model.datacollector
-    df = pd.DataFrame({k: list(v) for k, v in dc.model_vars.items()})
+    # the app's play thread may be collecting this week's row while the page redraws: keep the
+    # weeks every column already has
+    columns = {k: list(v) for k, v in dc.model_vars.items()}
+    n = min((len(v) for v in columns.values()), default=0)
+    df = pd.DataFrame({k: v[:n] for k, v in columns.items()})
     if df.empty:
         return df
     if "date" in df.columns:
