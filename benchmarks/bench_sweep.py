@@ -65,7 +65,10 @@ class RssSampler(threading.Thread):
         import psutil
 
         t0 = time.perf_counter()
+        me = psutil.Process()
+        self.parent: list[tuple[float, int]] = []
         while not self.stop.is_set():
+            self.parent.append((time.perf_counter() - t0, me.memory_info().rss))
             for pid in list(self.backend.pids):
                 try:
                     rss = psutil.Process(pid).memory_info().rss
@@ -115,6 +118,10 @@ def timed_sweep(exp, workers: int, chunk_size: int, sample_rss: bool = False) ->
             rss_first_quarter_peak_mb=round(max(first) / MB, 1) if first else None,
             rss_last_quarter_peak_mb=round(max(last) / MB, 1) if last else None,
             rss_samples=len(rss),
+            parent_rss_first_quarter_mb=round(
+                max([r for t, r in sampler.parent if t <= 0.25 * t_end] or [0]) / MB, 1
+            ),
+            parent_rss_peak_mb=round(max(r for _, r in sampler.parent) / MB, 1),
         )
     return res
 
@@ -201,6 +208,10 @@ def main(argv=None) -> int:
         print(
             f"worker RSS: peak {full['rss_peak_mb']:.0f} MB (target <= 500 MB): {'PASS' if ok_mem else 'FAIL'}; "
             f"peak in first quarter {full['rss_first_quarter_peak_mb']} MB, last quarter {full['rss_last_quarter_peak_mb']} MB"
+        )
+        print(
+            f"parent (submitting) process RSS: {full['parent_rss_first_quarter_mb']} MB in the first quarter, "
+            f"peak {full['parent_rss_peak_mb']} MB"
         )
     out["load_after"] = os.getloadavg()
     if args.json:
