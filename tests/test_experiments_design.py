@@ -368,6 +368,31 @@ def test_failed_runs_are_recorded_and_others_go_on(fake_core, tmp_path):
     assert "4 failed" in text and "model exploded" in text
 
 
+def test_fail_fast_then_retry_failed(fake_core, tmp_path, monkeypatch):
+    from sim.experiments import load_runs, run_sweep
+
+    body = '[sweep]\nscenario = "fake.toml"\ndesign = "grid"\nreplicates = 3\n[parameters]\nx1 = { min = 0, max = 1, steps = 10 }\n'
+    sweep = write_sweep(tmp_path, body)
+    out = tmp_path / "ff"
+
+    def broken(sc, seed):
+        raise ValueError("bad build")
+
+    monkeypatch.setattr(core, "run_model", broken)
+    with pytest.raises(UserError, match="the first 20 runs all failed.*ValueError: bad build"):
+        run_sweep(sweep, out, jobs=1, chunk_size=5, progress=False, echo=lambda m: None)
+    assert len(load_runs(out)) == 20  # stopped early, the failures are on record
+    monkeypatch.setattr(core, "run_model", fake_run)
+    o = run_sweep(sweep, out, jobs=1, progress=False, echo=lambda m: None)  # a plain resume
+    assert o.report.ran == 10 and (load_runs(out).status == "failed").sum() == 20
+    o = run_sweep(sweep, out, jobs=1, progress=False, retry_failed=True, echo=lambda m: None)
+    assert o.report.ran == 20
+    runs = load_runs(out)
+    assert len(runs) == 30 and runs.run_id.is_unique and (runs.status == "ok").all()
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["sessions"][0]["status"].startswith("failed: AllRunsFailed")
+
+
 def test_out_folder_holding_another_sweep_is_refused_and_untouched(fake_core, tmp_path):
     from sim.experiments import run_sweep
 
