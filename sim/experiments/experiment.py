@@ -5,12 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.errors import UserError
-from sim.experiments import core
 from sim.experiments.design import Design
 from sim.experiments.execute import (
     ExecutionReport,
@@ -218,15 +215,3 @@ def run_experiment(
             msg += f", {report.already_done:,} were already stored"
         echo(f"{msg} -> {out}")
     return Outcome(out, report)
-
-
-def load_base(path, overrides=()) -> object:
-    return core.load_scenario(path, overrides)
-
-
-def remove_results(out) -> None:  # pragma: no cover - convenience for notebooks
-    out = Path(out)
-    if ResultsStore(out).exists():
-        shutil.rmtree(out)
-    else:
-        raise UserError("not a syriasim results folder; refusing to delete", file=str(out))
