@@ -505,7 +505,10 @@ def goals_figure(
             )
             for s in series
         ]
-        if any("ceasefire_active" in s.frame.columns for s in series):
+        if any(
+            "ceasefire_active" in s.frame.columns and (s.frame["ceasefire_active"] > 0.5).any()
+            for s in series
+        ):
             handles.append(
                 Patch(color=style.CEASEFIRE_SHADE, alpha=0.5, label="Ceasefire in force")
             )
