@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import os
 
+import pandas as pd
 import solara
 from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 
-from sim.viz import style
+from sim.viz import adapter, style
 from sim.viz.app_model import (
     KNOBS,
     OFF,
@@ -133,6 +134,7 @@ def CaseInfo(model: SyriaApp):
     for run in model.runs:
         colour = style.structure_color(run.structure)
         lines.append(f'- <span style="color:{colour}">&#9632;</span> {run.label}')
+    lines.append(this_week_table(model))
     if not model.running:
         lines.append("\n**End of the case study window.** Press Reset to run it again.")
     lines.append(
@@ -148,6 +150,26 @@ def CaseInfo(model: SyriaApp):
         "Pick a structure under 'Side by side' to run the same seed under two structures.*"
     )
     solara.Markdown("\n\n".join(lines))
+
+
+def this_week_table(model: SyriaApp) -> str:
+    """The case's goal measures this week, one column per run (Markdown)."""
+    from sim.viz.figures import add_derived_columns
+
+    rows = [add_derived_columns(pd.DataFrame([adapter.latest(r.model)])) for r in model.runs]
+    header = "| this week | " + " | ".join(r.label.split(":")[0] for r in model.runs) + " |"
+    out = [header, "|---|" + "---:|" * len(model.runs)]
+    for col in model.case.measures:
+        m = style.measure(col)
+        cells = []
+        for row in rows:
+            if col in row.columns and len(row):
+                value = float(row[col].iloc[0]) * m.scale
+                cells.append(f"{value:,.0f}" if abs(value) >= 100 or value == 0 else f"{value:.2f}")
+            else:
+                cells.append("–")
+        out.append(f"| {m.title} ({m.unit}) | " + " | ".join(cells) + " |")
+    return "\n".join(out)
 
 
 @solara.component
