@@ -409,10 +409,19 @@ def draw_figures(
             zorder=5,
             label="observed Dec 2016: 0.65% of people requested reached",
         )
-        _event_lines(ax, [e for e in events if e.get("type") in ("access_regime",)])
+        _event_lines(
+            ax,
+            [
+                e
+                for e in events
+                if e.get("type") in ("access_regime", "cross_border_aid", "airdrops")
+                and pd.Timestamp(e["date"]) >= pd.Timestamp("2015-01-01")
+            ],
+        )
         ax.set_ylabel("Besieged people reached in the month (%)")
         ax.set_ylim(0, 100)
-        ax.set_title("Humanitarian access: share of besieged people reached per month")
+        ax.set_xlim(pd.Timestamp("2014-12-01"), pd.Timestamp("2018-01-15"))
+        ax.set_title("Humanitarian access: share of besieged people reached per month, 2015–2017")
         ax.legend(loc="upper right")
         format_date_axis(ax, "Month")
         fig.tight_layout()
