@@ -274,3 +274,20 @@ def test_app_listens_on_loopback_by_default():
     cmd = app_command(DEFAULT_HOST, 8765)
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
     assert "--no-check-version" in cmd  # no network call at start-up
+
+
+def test_offline_assets_are_detected_in_solaras_folder(tmp_path, monkeypatch):
+    from sim.viz import assets
+
+    required = assets.required_packages()
+    assert any("solara-vuetify" in p for p in required)
+    assert "requirejs@2.3.6" in required
+    monkeypatch.setattr(assets, "cdn_dir", lambda: tmp_path)
+    assert assets.missing_packages() == required
+    for pkg in required:  # what `npm pack` leaves: the package's files under name@version/
+        name = pkg.rsplit("@", 1)[0]
+        probe = tmp_path / pkg / assets._PROBE.get(name, "package.json")
+        probe.parent.mkdir(parents=True, exist_ok=True)
+        probe.write_text("{}")
+    assert assets.missing_packages() == []
+    assert assets.main(["--check"]) == 0

@@ -217,6 +217,22 @@ def validate_app_args(args) -> None:
     scenarios_dir()
 
 
+def _warn_missing_assets() -> None:
+    """The page's JavaScript comes from a CDN unless cached locally: say so for offline rooms."""
+    try:
+        from sim.viz.assets import missing_packages
+
+        missing = missing_packages()
+    except Exception:  # a check only: never stop the app for it
+        return
+    if missing:
+        print(
+            "syriasim app: note: the page's browser assets are not stored locally; without "
+            "internet access the page stays blank (fix: python -m sim.viz.assets)",
+            file=sys.stderr,
+        )
+
+
 def cmd_app(args) -> int:
     validate_app_args(args)
     check_port_free(args.host, args.port)
@@ -226,6 +242,7 @@ def cmd_app(args) -> int:
             "machine can use the app",
             file=sys.stderr,
         )
+    _warn_missing_assets()
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"syriasim app: serving on http://{shown}:{args.port}/  (Ctrl-C to stop)", flush=True)
     proc = subprocess.Popen(
