@@ -168,6 +168,7 @@ class SyriaModel(mesa.Model):
         self.trust -= tp["unilateral_loss"] * weight
         self.escalation += tp["escalation_per_act"] * weight
         self.unilateral_acts += weight
+        self.week_log.append({"kind": "unilateral_act", "power": power, "weight": weight})
 
     # -- the week --------------------------------------------------------------------------------
     def step(self) -> None:
@@ -189,10 +190,7 @@ class SyriaModel(mesa.Model):
             self._route_tree = None
         self.violence_history.append(self.violence)
         self.gov_share_history.append(self.pop_share(GOV))
-        if self.un.observers:
-            self.un.observer_risk += cf.p["observer_risk"] * self.violence
-        if self.un.observers and self.un.observer_risk >= 1.0:
-            self.un.observers = 0  # the mission withdraws: observers are at too great a risk
+        if self.un.expose_observers(self.violence, cf.p["observer_risk"]):
             self.week_log.append({"kind": "observers_withdrawn"})
         cf.after_fighting()
         chem.step()
