@@ -26,6 +26,7 @@ EXTRA_PACKAGES = (
     "font-awesome@4.5.0",
     "@widgetti/vue-grid-layout@2.3.13-alpha.2",  # Mesa's draggable grid of components
     "katex@0.16.9",  # math in solara.Markdown
+    "mermaid@10.8.0",  # diagrams in solara.Markdown
 )
 # One file per package that must be there for the package to count as present.
 _PROBE = {
@@ -33,6 +34,7 @@ _PROBE = {
     "font-awesome": "css/font-awesome.min.css",
     "@widgetti/vue-grid-layout": "package.json",
     "katex": "dist/contrib/auto-render.min.js",
+    "mermaid": "dist/mermaid.min.js",
 }
 
 
