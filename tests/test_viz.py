@@ -146,6 +146,17 @@ def test_derived_share_of_besieged_reached():
     assert pd.api.types.is_datetime64_any_dtype(out["date"])
 
 
+def test_month_to_date_share_ends_each_month_on_the_monthly_figure():
+    from sim import run
+
+    res = run(load_scenario("scenarios/historical.toml"), seed=7)
+    weekly = add_derived_columns(res.timeseries)
+    month_end = weekly.groupby(weekly["date"].dt.to_period("M"))["besieged_reached_mtd"].last()
+    monthly = res.monthly.set_index("month")["besieged_reached_frac"]
+    assert np.allclose(month_end.to_numpy(), monthly.to_numpy())
+    assert month_end.max() > 0
+
+
 def test_map_events_without_a_place_are_left_to_the_weekly_summary():
     data = MapData(
         lat=np.array([33.5, 36.2]),

@@ -53,7 +53,7 @@ CASES: dict[str, CaseStudy] = {
             start=date(2015, 1, 1),
             end=date(2017, 6, 30),
             track="access",
-            measures=("besieged_reached_share", "aid_reached", "us_russia_trust", "escalation"),
+            measures=("besieged_reached_mtd", "aid_reached", "us_russia_trust", "escalation"),
             compare_default="multilateral",
             what_happened=(
                 "In 2015 the UN alone reached under 1% of besieged people a month. The US-Russia "
@@ -85,7 +85,7 @@ CASES: dict[str, CaseStudy] = {
             track=None,
             measures=(
                 "cw_removed_frac",
-                "besieged_reached_share",
+                "besieged_reached_mtd",
                 "violence",
                 "us_russia_trust",
                 "escalation",

@@ -95,7 +95,7 @@ def add_parser(subparsers) -> None:
     run.add_argument("run_dir", help="folder holding timeseries.csv")
     run.add_argument(
         "--columns",
-        default="cw_removed_frac,besieged_reached_share,violence,"
+        default="cw_removed_frac,besieged_reached_mtd,violence,"
         "us_russia_trust,escalation,pop_share_government",
         help="comma-separated output columns, one chart each",
     )

@@ -68,6 +68,19 @@ def add_derived_columns(df: pd.DataFrame) -> pd.DataFrame:
         pop = out["besieged_pop"].astype(float).replace(0, np.nan)
         share = (out["besieged_reached"].astype(float) / pop).clip(0, 1).fillna(0.0)
         out = out.assign(besieged_reached_share=share)
+    if (
+        "besieged_reached_mtd" not in out.columns
+        and {"besieged_reached", "besieged_pop", "date"} <= set(out.columns)
+        and len(out)
+    ):
+        # month to date, as the UN counts it (and as monthly.csv's besieged_reached_frac):
+        # distinct people reached in the month so far / mean people besieged in the month so far
+        month = out["date"].dt.to_period("M")
+        reached = out["besieged_reached"].astype(float).groupby(month).cumsum()
+        pop = out["besieged_pop"].astype(float).groupby(month).expanding().mean()
+        pop = pop.reset_index(level=0, drop=True).reindex(out.index)
+        mtd = (reached / pop.where(pop > 0)).clip(0, 1).fillna(0.0)
+        out = out.assign(besieged_reached_mtd=mtd)
     return out
 
 

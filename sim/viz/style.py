@@ -150,6 +150,13 @@ MEASURES: dict[str, Measure] = {
             (0, 100),
         ),
         Measure(
+            "besieged_reached_mtd",
+            "Besieged people reached this month (so far)",
+            "% of besieged",
+            100.0,
+            (0, 100),
+        ),
+        Measure(
             "besieged_reached_frac",
             "Besieged people reached in the month",
             "% of besieged",
