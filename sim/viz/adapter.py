@@ -255,6 +255,9 @@ def week_summary(model) -> str:
             decisions.append(EVENT_LABELS.get(item.get("type"), str(item.get("type"))))
         elif kind == "observers_withdrawn":
             decisions.append("UN observers withdrawn")
+        elif kind == "unilateral_act":
+            power = {"us": "US", "russia": "Russia"}.get(str(item.get("power")), item.get("power"))
+            decisions.append(f"unilateral act by {power}")
     lines = [f"Week of {current_date(model):%d %b %Y}"]
     if convoys or blocked:
         lines.append(f"convoys: {convoys} delivered ({reached:,} people), {blocked} blocked")
