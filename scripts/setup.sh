@@ -26,3 +26,8 @@ if [ ! -x .venv/bin/python ] || ! is_ok .venv/bin/python; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev]"
+# The teaching app's browser assets (solara otherwise fetches them from a CDN at page load,
+# which fails offline): stored under .venv from the npm registry, once.
+if command -v npm >/dev/null 2>&1; then
+  .venv/bin/python -m sim.viz.assets >/dev/null || echo "warning: could not store the app's browser assets (syriasim app needs a CDN then)" >&2
+fi

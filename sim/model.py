@@ -279,7 +279,13 @@ class SyriaModel(mesa.Model):
         cf = self.tracks["ceasefire"]
         if cf.violations:
             self.week_log.append(
-                {"kind": "violations", "count": cf.violations, "collateral": cf.collateral}
+                {
+                    "kind": "violations",
+                    "count": cf.violations,
+                    "collateral": cf.collateral,
+                    "areas": cf.violation_areas,
+                    "strike_areas": cf.strike_areas,
+                }
             )
         if self.tracks["chemical"].attacks:
             self.week_log.append({"kind": "chemical_attack"})

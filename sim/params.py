@@ -204,6 +204,14 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             1.0,
             10000.0,
         ),
+        "destruction_without_us": P(
+            0.5,
+            "share",
+            "Share of the removal pace available without the US destruction ship (the US does not co-lead)",
+            "assumed",
+            0.0,
+            1.0,
+        ),
         "russian_escort": P(
             0.6,
             "share",
@@ -268,15 +276,23 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             1,
             100000,
         ),
+        "request_cap": P(
+            100000,
+            "people",
+            "Most people the UN plan requests for one place in a month (plans list about 1 million people in 20 places)",
+            "UNSG",
+            1,
+            10000000,
+        ),
         "convoys_per_week": P(
             4, "convoys/week", "Cross-line convoys the UN can field per week", "UNSG", 0, 1000
         ),
-        "convoy_people": P(35000, "people", "People one convoy serves", "UNSG", 1, 1000000),
+        "convoy_people": P(29000, "people", "People one convoy serves", "UNSG", 1, 1000000),
         "approval_cost": P(
-            0.997, "1", "Government's cost of approving a request on paper", "calibrated", 0.0, 5.0
+            0.842, "1", "Government's cost of approving a request on paper", "calibrated", 0.0, 5.0
         ),
         "facilitation_cost": P(
-            1.03,
+            0.93,
             "1",
             "Government's cost of facilitation letters for a convoy to an area it besieges",
             "calibrated",
@@ -292,7 +308,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             10.0,
         ),
         "convoy_insecurity": P(
-            0.72,
+            0.792,
             "1",
             "Loss of convoy success per unit of fighting along the route (exp(-x * fighting))",
             "calibrated",
@@ -300,7 +316,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             10.0,
         ),
         "checkpoint_cost": P(
-            0.26, "1", "Local commander's cost of letting a convoy through", "calibrated", 0.0, 5.0
+            0.919, "1", "Local commander's cost of letting a convoy through", "calibrated", 0.0, 5.0
         ),
         "medical_removal": P(
             0.5,

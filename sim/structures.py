@@ -23,6 +23,11 @@ class Structure:
     description: str
 
     @property
+    def us_engaged(self) -> bool:
+        """Does the US bring its own means (the destruction ship, strikes, airdrops)?"""
+        return self.name in ("bilateral", "unilateral_us")
+
+    @property
     def engaged(self) -> bool:
         """Does the structure set any diplomatic mechanism in motion at all?"""
         return self.name != "none"

@@ -74,7 +74,7 @@ class AccessTrack(Track):
         priority = (t.status[candidates] == BESIEGED) * 1e12 + t.in_need[candidates]
         self.plan = candidates[np.argsort(-priority, kind="stable")][: p["max_requests"]]
         self.requested_people[:] = 0.0
-        self.requested_people[self.plan] = t.population[self.plan]
+        self.requested_people[self.plan] = np.minimum(t.population[self.plan], p["request_cap"])
         self.requested = float(self.requested_people.sum())
         siege = self.siege_factor(self.plan)
         prob = m.comply(

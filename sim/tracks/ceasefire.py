@@ -41,6 +41,8 @@ class CeasefireTrack(Track):
         self.relaunches = 0
         self.violations = 0
         self.collateral = 0
+        self.violation_areas: list[int] = []  # areas on front lines where signatories fired
+        self.strike_areas: list[int] = []  # signatory areas hit by strikes on excluded fighters
         self.history: list[dict] = []  # one record per ceasefire launched (and relaunch)
 
     @property
@@ -125,6 +127,7 @@ class CeasefireTrack(Track):
         suppression = np.ones(n_edges)
         self.violations = 0
         self.collateral = 0
+        self.violation_areas = self.strike_areas = []
         if not self.active:
             m.conflict.suppression = suppression
             return
@@ -162,6 +165,9 @@ class CeasefireTrack(Track):
         rate = p["strike_rate"] * t.nusra_share * (1 - zones) * (1 - definitions) * signatory_area
         hit = draws[2, : t.n] < 1.0 - np.exp(-rate)
         self.collateral = int(hit.sum())
+        fired = idx[gov_fires | grp_fires]
+        self.violation_areas = sorted(set(eu[fired].tolist()) | set(ev[fired].tolist()))
+        self.strike_areas = np.flatnonzero(hit).tolist()
         # Attribution: correct only as far as monitoring reaches; the rest are accusations.
         n_gov_violations = int(gov_fires.sum()) + self.collateral
         n_grp_violations = int(grp_fires.sum())

@@ -76,7 +76,9 @@ class ChemicalTrack(Track):
                         p["sites"], self.sites_verified + p["inspection_rate"] * security
                     )
                 else:
-                    moved = min(self.declared - self.moved, p["transport_rate_t"] * security)
+                    # The US ship destroyed the agents at sea; without it removal is slower.
+                    ship = 1.0 if self.structure.us_engaged else p["destruction_without_us"]
+                    moved = min(self.declared - self.moved, p["transport_rate_t"] * security * ship)
             self.moved += moved
             self.staged += moved
             if self.staged >= p["ship_load_t"] or (
