@@ -117,14 +117,14 @@ class SyriaModel(mesa.Model):
 
     @property
     def government_dependence(self) -> float:
-        """How much the government needs its patron: high when it is losing ground, and while
-        it relies on the patron's air power."""
+        """How much the government needs its patron: high when it is losing ground and while it
+        relies on the patron's air power, lower while it is winning."""
         p = self.config.data["params"]["dependence"]
         span = max(p["secure_share"] - p["desperate_share"], 1e-9)
         losing = (p["secure_share"] - self.gov_share_history[-1]) / span
-        return float(
-            np.clip(losing + p["air_support"] * (self.government.air_support > 0), 0.0, 1.0)
-        )
+        air = p["air_support"] * (self.government.air_support > 0)
+        winning = p["winning_discount"] * self.government_momentum
+        return float(np.clip(losing + air - winning, 0.0, 1.0))
 
     def government_route(self, target: int) -> np.ndarray:
         """Road route from the capital through government-held areas, crossing into `target`

@@ -287,12 +287,12 @@ MECHANISMS: dict[str, dict[str, Param]] = {
         "convoys_per_week": P(
             4, "convoys/week", "Cross-line convoys the UN can field per week", "UNSG", 0, 1000
         ),
-        "convoy_people": P(29000, "people", "People one convoy serves", "UNSG", 1, 1000000),
+        "convoy_people": P(33000, "people", "People one convoy serves", "UNSG", 1, 1000000),
         "approval_cost": P(
-            0.842, "1", "Government's cost of approving a request on paper", "calibrated", 0.0, 5.0
+            1.01, "1", "Government's cost of approving a request on paper", "calibrated", 0.0, 5.0
         ),
         "facilitation_cost": P(
-            0.93,
+            1.2,
             "1",
             "Government's cost of facilitation letters for a convoy to an area it besieges",
             "calibrated",
@@ -308,7 +308,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             10.0,
         ),
         "convoy_insecurity": P(
-            0.792,
+            1.23,
             "1",
             "Loss of convoy success per unit of fighting along the route (exp(-x * fighting))",
             "calibrated",
@@ -316,7 +316,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             10.0,
         ),
         "checkpoint_cost": P(
-            0.919, "1", "Local commander's cost of letting a convoy through", "calibrated", 0.0, 5.0
+            0.713, "1", "Local commander's cost of letting a convoy through", "calibrated", 0.0, 5.0
         ),
         "medical_removal": P(
             0.5,
@@ -475,6 +475,14 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             "assumed",
             0.0,
             1.0,
+        ),
+        "winning_discount": P(
+            1.95,
+            "1",
+            "Dependence lost per unit of government momentum (x10 population share won over 12 weeks): a winning government needs its patron less",
+            "calibrated",
+            0.0,
+            10.0,
         ),
         "iran_dilution": P(
             0.2,

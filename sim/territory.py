@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order
 
 from sim.errors import UserError
 
@@ -153,19 +155,19 @@ class Territory:
         return d
 
     def bfs_within(self, mask: np.ndarray) -> np.ndarray:
-        """Breadth-first tree from the capital through the areas in `mask` only."""
+        """Breadth-first tree from the capital through the areas in `mask` only (parent per
+        area, -1 for the capital, -2 where unreachable)."""
         parent = np.full(self.n, -2, dtype=np.int64)
         if not mask[self.capital]:
             return parent
+        keep = mask[self.edge_u] & mask[self.edge_v]
+        u, v = self.edge_u[keep], self.edge_v[keep]
+        graph = csr_matrix((np.ones(len(u)), (u, v)), shape=(self.n, self.n))
+        order, pred = breadth_first_order(
+            graph, self.capital, directed=False, return_predecessors=True
+        )
+        parent[order] = pred[order]
         parent[self.capital] = -1
-        queue = deque([self.capital])
-        indptr, indices = self.adj_indptr, self.adj_indices
-        while queue:
-            u = queue.popleft()
-            for v in indices[indptr[u] : indptr[u + 1]]:
-                if parent[v] == -2 and mask[v]:
-                    parent[v] = u
-                    queue.append(v)
         return parent
 
     def is_connected(self) -> bool:
