@@ -11,51 +11,32 @@ import datetime as _dt
 import math
 from pathlib import Path
 
+import numpy as np
+
+from sim import __version__
+from sim import load_scenario as _load
+from sim import run as _run
+from sim.structures import STRUCTURES, TRACKS
+
 
 def load_scenario(path, overrides=()):
-    from sim import load_scenario as _load
-
     return _load(str(path), overrides=list(overrides))
 
 
 def run_model(sc, seed: int):
-    from sim import run as _run
-
     return _run(sc, seed=int(seed))
 
 
 def version() -> str:
-    try:
-        from sim import __version__
-
-        return str(__version__)
-    except Exception:  # pragma: no cover - core not importable
-        return "unknown"
+    return str(__version__)
 
 
 def structures() -> tuple[str, ...]:
-    try:
-        from sim.structures import STRUCTURES
-
-        return tuple(STRUCTURES)
-    except Exception:  # pragma: no cover
-        return (
-            "bilateral",
-            "multilateral",
-            "unilateral_us",
-            "unilateral_russia",
-            "trilateral",
-            "none",
-        )
+    return tuple(STRUCTURES)
 
 
 def tracks() -> tuple[str, ...]:
-    try:
-        from sim.structures import TRACKS
-
-        return tuple(TRACKS)
-    except Exception:  # pragma: no cover
-        return ("chemical", "access", "ceasefire")
+    return tuple(TRACKS)
 
 
 def scalar(v):
@@ -66,13 +47,8 @@ def scalar(v):
         return v
     if isinstance(v, _dt.date):
         return v.isoformat()
-    try:
-        import numpy as np
-
-        if isinstance(v, np.generic):
-            return v.item()
-    except Exception:  # pragma: no cover
-        pass
+    if isinstance(v, np.generic):
+        return v.item()
     if isinstance(v, Path):
         return str(v)
     return repr(v) if not isinstance(v, list | tuple) else ",".join(str(x) for x in v)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.viz import style
+
 
 def _plt():
     import matplotlib
@@ -16,52 +18,13 @@ def _plt():
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    try:
-        from sim.viz.style import use_style
-
-        use_style()
-    except Exception:  # noqa: BLE001 - the palette module is optional here
-        pass
+    style.use_style()
     return plt
 
 
-def _style():
-    try:
-        from sim.viz import style
-
-        return style
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def _color(structure: str, i: int) -> str:
-    st = _style()
-    if st is not None:
-        return st.structure_color(structure)
-    return f"C{i}"
-
-
-def _label(structure: str) -> str:
-    st = _style()
-    return st.structure_label(structure) if st is not None else structure
-
-
 def _measure(col: str):
-    st = _style()
-    if st is not None:
-        m = st.measure(col)
-        return m.ylabel, m.scale
-    return col, 1.0
-
-
-def _save(fig, path: Path) -> Path:
-    import os
-    import uuid
-
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:6]}.png")
-    fig.savefig(tmp, bbox_inches="tight", dpi=130)
-    os.replace(tmp, path)
-    return path
+    m = style.measure(col)
+    return m.ylabel, m.scale
 
 
 def compare_figures(result, out) -> list[Path]:
@@ -81,7 +44,7 @@ def compare_figures(result, out) -> list[Path]:
             ylabel, scale = _measure(col)
             if monthly:  # flows of the monthly table are summed over the month
                 ylabel = ylabel.replace("per week", "per month").replace("/week", "/month")
-            for i, s in enumerate(result.structures):
+            for s in result.structures:
                 b = bands[(bands.series == col) & (bands.structure == s)]
                 if b.empty:
                     continue
@@ -89,23 +52,21 @@ def compare_figures(result, out) -> list[Path]:
                 if not pd.api.types.is_numeric_dtype(x):
                     with contextlib.suppress(ValueError, TypeError):
                         x = pd.to_datetime(x)
-                c = _color(s, i)
-                ax.plot(x, b["mean"] * scale, color=c, lw=1.4, label=_label(s))
+                c = style.structure_color(s)
+                ax.plot(x, b["mean"] * scale, color=c, lw=1.4, label=style.structure_label(s))
                 ax.fill_between(
                     x, b["ci_low"] * scale, b["ci_high"] * scale, color=c, alpha=0.2, lw=0
                 )
             ax.set_ylabel(textwrap.fill(ylabel, 26), fontsize=8)
         axes[0, 0].legend(loc="upper left", ncols=2, frameon=False)
         axes[0, 0].set_title(f"{result.track}: mean and 95% CI per structure (same seeds)")
-        st = _style()
-        if st is not None and pd.api.types.is_datetime64_any_dtype(
-            pd.to_datetime(bands["x"], errors="coerce")
-        ):
+        st = style
+        if pd.api.types.is_datetime64_any_dtype(pd.to_datetime(bands["x"], errors="coerce")):
             st.format_date_axis(
                 axes[-1, 0], st.MONTH_LABEL if "-" in str(bands["x"].iloc[0])[:7] else st.DATE_LABEL
             )
         fig.tight_layout()
-        paths.append(_save(fig, out / "fig_timeseries.png"))
+        paths.append(style.save_figure(fig, out / "fig_timeseries.png"))
         plt.close(fig)
 
     d = result.differences
@@ -126,7 +87,7 @@ def compare_figures(result, out) -> list[Path]:
                     continue
                 r = sub.loc[s]
                 lo, hi, mid = float(r["ci_low"]), float(r["ci_high"]), float(r["diff"])
-                c = _color(s, y)
+                c = style.structure_color(s)
                 if math.isfinite(lo) and math.isfinite(hi):
                     ax.plot([lo, hi], [y, y], color=c, lw=2)
                 ax.plot([mid], [y], "o", color=c)
@@ -137,7 +98,7 @@ def compare_figures(result, out) -> list[Path]:
             axes[k // ncol, k % ncol].set_visible(False)
         fig.suptitle(f"Paired difference vs {result.baseline} (mean, 95% CI)")
         fig.tight_layout()
-        paths.append(_save(fig, out / "fig_effects.png"))
+        paths.append(style.save_figure(fig, out / "fig_effects.png"))
         plt.close(fig)
     return paths
 
@@ -211,6 +172,6 @@ def sensitivity_figure(table, method: str, out) -> Path | None:
     for k in range(n, nrow * ncol):
         axes[k // ncol, k % ncol].set_visible(False)
     fig.tight_layout()
-    path = _save(fig, Path(out) / "fig_sensitivity.png")
+    path = style.save_figure(fig, Path(out) / "fig_sensitivity.png")
     plt.close(fig)
     return path

@@ -11,6 +11,7 @@ controllers). Import what you need::
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -267,8 +268,11 @@ def save_figure(fig, path: str | Path, *, fmt: str | None = None, dpi: int | Non
     if path.suffix.lower() != f".{fmt}":
         path = path.with_suffix(f".{fmt}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside the target and renamed: a reader never sees half a file.
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.{fmt}")
     with RcContext():
-        fig.savefig(path, format=fmt, dpi=dpi or RC_PARAMS["savefig.dpi"], bbox_inches="tight")
+        fig.savefig(tmp, format=fmt, dpi=dpi or RC_PARAMS["savefig.dpi"], bbox_inches="tight")
+    os.replace(tmp, path)
     return path
 
 
