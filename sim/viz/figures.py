@@ -285,21 +285,23 @@ def map_legend_handles(data: MapData | None = None) -> list:
     )
     kinds = sorted({k for k, _, _ in data.events}) if data is not None else []
     for kind in kinds:
-        st = style.EVENT_STYLES.get(kind, style.EVENT_STYLES["strike"])
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker=st["marker"],
-                ls="",
-                color=st["color"],
-                mec="black",
-                mew=0.5,
-                ms=7,
-                label=st["label"],
-            )
-        )
+        handles.append(event_handle(style.EVENT_STYLES.get(kind, style.EVENT_STYLES["strike"])))
     return handles
+
+
+def event_handle(st: dict) -> Line2D:
+    """Legend entry for one kind of placed event (convoy, strike, violation)."""
+    return Line2D(
+        [],
+        [],
+        marker=st["marker"],
+        ls="",
+        color=st["color"],
+        mec="black",
+        mew=0.5,
+        ms=7,
+        label=st["label"],
+    )
 
 
 def _actor_order(key: str) -> int:

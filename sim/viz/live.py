@@ -28,6 +28,7 @@ from sim.viz.figures import (
     draw_map_background,
     draw_map_state,
     draw_measure_data,
+    event_handle,
     map_legend_handles,
     nice_ceiling,
     setup_measure_axes,
@@ -108,19 +109,7 @@ class LiveMap:
             self.legend.remove()
         base = map_legend_handles(type(data)(**{**data.__dict__, "events": []}))
         events = [
-            Line2D(
-                [],
-                [],
-                marker=st["marker"],
-                ls="",
-                color=st["color"],
-                mec="black",
-                mew=0.5,
-                ms=7,
-                label=st["label"],
-            )
-            for kind, st in style.EVENT_STYLES.items()
-            if kind in self.legend_kinds
+            event_handle(st) for kind, st in style.EVENT_STYLES.items() if kind in self.legend_kinds
         ]
         self.legend = self.fig.legend(
             handles=_unique(base + events),
