@@ -241,6 +241,12 @@ def _band(frames: Sequence[pd.DataFrame], column: str, index: str) -> pd.DataFra
     )
 
 
+def _legend(ax, **kwargs) -> None:
+    """A legend only when something is labelled (short test runs may draw nothing)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+
+
 def _plot_band(
     ax, band: pd.DataFrame | None, color: str, label: str, scale: float = 1.0, mean: bool = False
 ):
@@ -348,7 +354,7 @@ def draw_figures(
         ax.set_ylabel("Declared stockpile removed (%)")
         ax.set_ylim(-2, 105)
         ax.set_title("Chemical weapons: declared stockpile removed")
-        ax.legend(loc="center left")
+        _legend(ax, loc="center left")
         format_date_axis(ax, "Date (weekly steps)")
         band = _band(mo, "chem_attacks", "month")
         _plot_band(ax2, band, actor_color("government"), "chemical attacks per month")
@@ -364,7 +370,7 @@ def draw_figures(
                 va="top",
             )
         ax2.set_ylabel("Attacks per month")
-        ax2.legend(loc="upper left")
+        _legend(ax2, loc="upper left")
         format_date_axis(ax2, "Month")
         fig.tight_layout()
         paths.append(save_figure(fig, out_dir / "history_chemical.png"))
@@ -422,7 +428,7 @@ def draw_figures(
         ax.set_ylim(0, 100)
         ax.set_xlim(pd.Timestamp("2014-12-01"), pd.Timestamp("2018-01-15"))
         ax.set_title("Humanitarian access: share of besieged people reached per month, 2015–2017")
-        ax.legend(loc="upper right")
+        _legend(ax, loc="upper right")
         format_date_axis(ax, "Month")
         fig.tight_layout()
         paths.append(save_figure(fig, out_dir / "history_access.png"))
@@ -463,7 +469,7 @@ def draw_figures(
         )
         ax.set_ylabel("Violence (conflict deaths per week, monthly mean)")
         ax.set_title("Violence per month, 2012–2017, with ceasefire periods shaded")
-        ax.legend(loc="upper left")
+        _legend(ax, loc="upper left")
         format_date_axis(ax, "Month")
         fig.tight_layout()
         paths.append(save_figure(fig, out_dir / "history_violence.png"))
@@ -477,7 +483,7 @@ def draw_figures(
         ax.set_ylabel("US–Russia trust (0 to 1)")
         ax.set_ylim(0, 1)
         ax.set_title("US–Russia trust, with the scenario's decisions marked")
-        ax.legend(loc="lower left")
+        _legend(ax, loc="lower left")
         format_date_axis(ax, "Month")
         fig.tight_layout()
         paths.append(save_figure(fig, out_dir / "history_trust.png"))
@@ -511,7 +517,7 @@ def draw_figures(
         ax.set_ylabel("Population share (%)")
         ax.set_ylim(0, 100)
         ax.set_title("Population by controller")
-        ax.legend(loc="upper right", ncols=2)
+        _legend(ax, loc="upper right", ncols=2)
         format_date_axis(ax, "Month")
         fig.tight_layout()
         paths.append(save_figure(fig, out_dir / "history_population.png"))
