@@ -349,22 +349,9 @@ def test_killed_or_interrupted_sweep_resumes_without_duplicates_or_gaps(tmp_path
 
 def test_compare_cli_paired_tables_and_figures(tmp_path):
     out = tmp_path / "access"
-    p = cli(
-        "compare",
-        HIST,
-        "--track",
-        "access",
-        "--structures",
-        "bilateral,multilateral,none",
-        "--replicates",
-        4,
-        "--jobs",
-        2,
-        "--out",
-        out,
-        "--no-progress",
-        check=True,
-    )
+    args = ("compare", HIST, "--track", "access", "--structures", "bilateral,multilateral,none")
+    args += ("--replicates", 4, "--jobs", 2, "--out", out, "--no-progress")
+    p = cli(*args, check=True)
     assert "Paired difference vs bilateral" in p.stdout
     for f in (
         "compare.md",
@@ -401,22 +388,7 @@ def test_compare_cli_paired_tables_and_figures(tmp_path):
     ].iloc[0]
     assert t["mean"] == pytest.approx(w["bilateral"].mean()) and t.n == 4
     # the same command again: nothing to run, same tables
-    again = cli(
-        "compare",
-        HIST,
-        "--track",
-        "access",
-        "--structures",
-        "bilateral,multilateral,none",
-        "--replicates",
-        4,
-        "--jobs",
-        2,
-        "--out",
-        out,
-        "--no-progress",
-        check=True,
-    )
+    again = cli(*args, check=True)
     assert "0 runs in" in again.stdout and "12 were already stored" in again.stdout
     assert pd.read_csv(out / "differences.csv").equals(diffs)
     # a different comparison into the same folder is refused
