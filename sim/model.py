@@ -89,7 +89,6 @@ class SyriaModel(mesa.Model):
         self._trust = self.trust_params["initial"]
         self.escalation = 0.0
         self.channel_open = True
-        self.unilateral_acts = 0.0
 
         self._route_tree = None
         self.conflict = Conflict(self)
@@ -167,7 +166,6 @@ class SyriaModel(mesa.Model):
         tp = self.trust_params
         self.trust -= tp["unilateral_loss"] * weight
         self.escalation += tp["escalation_per_act"] * weight
-        self.unilateral_acts += weight
         self.week_log.append({"kind": "unilateral_act", "power": power, "weight": weight})
 
     # -- the week --------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ network of any size for teaching and scale tests.
 from __future__ import annotations
 
 import csv
-from collections import deque
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -107,25 +106,10 @@ class Territory:
         gov_border = np.flatnonzero((self.controller == GOV) & self.border)
         pool = gov_border if len(gov_border) else pool
         self.port = int(pool[np.argmin(self.lon[pool])])
-        self.route_parent, self.hops = self._bfs(self.capital)
+        self.route_parent = self.bfs_within(np.ones(self.n, dtype=bool))
 
     def neighbours(self, i: int) -> np.ndarray:
         return self.adj_indices[self.adj_indptr[i] : self.adj_indptr[i + 1]]
-
-    def _bfs(self, root: int) -> tuple[np.ndarray, np.ndarray]:
-        """Breadth-first tree from `root`: each area's parent (-2 = unreachable) and hop count."""
-        parent = np.full(self.n, -2, dtype=np.int64)
-        hops = np.full(self.n, -1, dtype=np.int64)
-        parent[root], hops[root] = -1, 0
-        queue = deque([root])
-        indptr, indices = self.adj_indptr, self.adj_indices
-        while queue:
-            u = queue.popleft()
-            for v in indices[indptr[u] : indptr[u + 1]]:
-                if parent[v] == -2:
-                    parent[v], hops[v] = u, hops[u] + 1
-                    queue.append(v)
-        return parent, hops
 
     def route(self, target: int, parent: np.ndarray | None = None) -> np.ndarray:
         """Road route from the capital to `target` (areas crossed, capital excluded).
