@@ -92,6 +92,37 @@ class Scenario:
         raw = _apply_overrides(raw, overrides, str(self.path or self.name))
         return _resolve(raw, self.path, self.sources)
 
+    def with_event_patches(self, patches: dict[str, dict]) -> Scenario:
+        """A new validated scenario whose dated decisions are patched: `{selector: {field:
+        value}}`, the selector an event id or `type:TYPE` (every event of that type). This is how
+        a counterfactual changes how a decision was taken (e.g. zones on a ceasefire)."""
+        raw = copy.deepcopy(self.data)
+        for selector, fields in patches.items():
+            if selector.startswith("type:"):
+                hits = [e for e in raw["events"] if e["type"] == selector[5:]]
+            else:
+                hits = [e for e in raw["events"] if e["id"] == selector]
+            if not hits:
+                ids = ", ".join(sorted(e["id"] for e in raw["events"]))
+                raise ScenarioError(
+                    f"no event matches {selector!r}; event ids: {ids}",
+                    file=str(self.path or self.name),
+                    key=f"events.{selector}",
+                )
+            for event in hits:
+                event.update(fields)
+        return _resolve(raw, self.path, self.sources)
+
+    def ending(self, end: dt.date) -> Scenario:
+        """The same scenario stopped at `end` (decisions dated later dropped). Runs are causal,
+        so the weeks kept are unchanged: a cheaper run when only an earlier window is read."""
+        if end >= self.end:
+            return self
+        raw = copy.deepcopy(self.data)
+        raw["end"] = max(end, self.start + dt.timedelta(days=7))
+        raw["events"] = [e for e in raw["events"] if e["date"] <= raw["end"]]
+        return _resolve(raw, self.path, self.sources)
+
     def flat_params(self) -> dict[str, Any]:
         """Every resolved scalar setting as {dotted.key: value} (events excluded)."""
         flat: dict[str, Any] = {}

@@ -63,30 +63,12 @@ def apply_overrides(scenario, overrides: dict[str, Any], what: str = "override")
 
 
 def patch_events(scenario, patches) -> Any:
-    """A copy of ``scenario`` whose events are patched: ``{selector: {field: value}}`` where the
-    selector is an event id or ``type:TYPE`` (every event of that type). Events are decisions, so
-    this is how a counterfactual changes how a decision was taken (e.g. zones on a ceasefire)."""
-    if not patches:
-        return scenario
-    import copy
-
-    from sim.scenario import scenario_from_dict
-
-    raw = copy.deepcopy(scenario.data)
-    for selector, fields in dict(patches).items():
-        fields = dict(fields)
-        if selector.startswith("type:"):
-            hits = [e for e in raw["events"] if e.get("type") == selector[5:]]
-        else:
-            hits = [e for e in raw["events"] if e.get("id") == selector]
-        if not hits:
-            ids = ", ".join(sorted({e["id"] for e in raw["events"]}))
-            raise UserError(
-                f"no event matches {selector!r}; event ids: {ids}", key=f"events.{selector}"
-            )
-        for event in hits:
-            event.update(fields)
-    return scenario_from_dict(raw, name=scenario.name)
+    """``scenario.with_event_patches`` (selector: an event id or ``type:TYPE``)."""
+    return (
+        scenario.with_event_patches({sel: dict(f) for sel, f in dict(patches).items()})
+        if patches
+        else scenario
+    )
 
 
 def apply_variant(scenario, variant):
@@ -97,18 +79,8 @@ def apply_variant(scenario, variant):
 
 
 def truncate(scenario, end: dt.date):
-    """The scenario ending at ``end`` (decisions dated later dropped), to save run time when
-    only an earlier window is compared. Runs are causal, so the weeks kept are unchanged."""
-    if end is None or end >= scenario.end:
-        return scenario
-    import copy
-
-    from sim.scenario import scenario_from_dict
-
-    raw = copy.deepcopy(scenario.data)
-    raw["end"] = max(end, scenario.start + dt.timedelta(days=7))
-    raw["events"] = [e for e in raw["events"] if e["date"] <= raw["end"]]
-    return scenario_from_dict(raw, name=scenario.name)
+    """The scenario ending at ``end``, to save run time when only an earlier window is compared."""
+    return scenario if end is None else scenario.ending(end)
 
 
 def horizon(quantities) -> dt.date | None:
