@@ -241,6 +241,18 @@ def _band(frames: Sequence[pd.DataFrame], column: str, index: str) -> pd.DataFra
     )
 
 
+def _finish(fig, path: Path) -> Path:
+    """Lay out, save (atomically) and release one figure."""
+    import matplotlib.pyplot as plt
+
+    from sim.viz.style import save_figure
+
+    fig.tight_layout()
+    path = save_figure(fig, path)
+    plt.close(fig)
+    return path
+
+
 def _legend(ax, **kwargs) -> None:
     """A legend only when something is labelled (short test runs may draw nothing)."""
     if ax.get_legend_handles_labels()[0]:
@@ -312,7 +324,6 @@ def draw_figures(
         actor_color,
         actor_label,
         format_date_axis,
-        save_figure,
     )
 
     out_dir = Path(out_dir)
@@ -372,9 +383,7 @@ def draw_figures(
         ax2.set_ylabel("Attacks per month")
         _legend(ax2, loc="upper left")
         format_date_axis(ax2, "Month")
-        fig.tight_layout()
-        paths.append(save_figure(fig, out_dir / "history_chemical.png"))
-        plt.close(fig)
+        paths.append(_finish(fig, out_dir / "history_chemical.png"))
 
         # 2. Share of besieged reached per month, 2015-2017
         fig, ax = plt.subplots(figsize=(8, 4))
@@ -430,9 +439,7 @@ def draw_figures(
         ax.set_title("Humanitarian access: share of besieged people reached per month, 2015–2017")
         _legend(ax, loc="upper right")
         format_date_axis(ax, "Month")
-        fig.tight_layout()
-        paths.append(save_figure(fig, out_dir / "history_access.png"))
-        plt.close(fig)
+        paths.append(_finish(fig, out_dir / "history_access.png"))
 
         # 3. Violence per month with ceasefire periods shaded (per week, so 4- and 5-week months compare)
         fig, ax = plt.subplots(figsize=(9, 4))
@@ -471,9 +478,7 @@ def draw_figures(
         ax.set_title("Violence per month, 2012–2017, with ceasefire periods shaded")
         _legend(ax, loc="upper left")
         format_date_axis(ax, "Month")
-        fig.tight_layout()
-        paths.append(save_figure(fig, out_dir / "history_violence.png"))
-        plt.close(fig)
+        paths.append(_finish(fig, out_dir / "history_violence.png"))
 
         # 4. US-Russia trust with events marked
         fig, ax = plt.subplots(figsize=(9, 4))
@@ -485,9 +490,7 @@ def draw_figures(
         ax.set_title("US–Russia trust, with the scenario's decisions marked")
         _legend(ax, loc="lower left")
         format_date_axis(ax, "Month")
-        fig.tight_layout()
-        paths.append(save_figure(fig, out_dir / "history_trust.png"))
-        plt.close(fig)
+        paths.append(_finish(fig, out_dir / "history_trust.png"))
 
         # 5. Population share by controller
         fig, ax = plt.subplots(figsize=(9, 4))
@@ -519,9 +522,7 @@ def draw_figures(
         ax.set_title("Population by controller")
         _legend(ax, loc="upper right", ncols=2)
         format_date_axis(ax, "Month")
-        fig.tight_layout()
-        paths.append(save_figure(fig, out_dir / "history_population.png"))
-        plt.close(fig)
+        paths.append(_finish(fig, out_dir / "history_population.png"))
     return paths
 
 
