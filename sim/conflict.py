@@ -137,7 +137,9 @@ class Conflict:
         friendly = cross & ~HOSTILE[c[eu], c[ev]]
         supplied[comp[eu[friendly]]] = True
         supplied[comp[ev[friendly]]] = True
-        encircled = (~supplied & (size <= p["enclave_max_areas"]))[comp]
+        people = np.bincount(comp, weights=t.population, minlength=n_comp)
+        sealable = (size <= p["enclave_max_areas"]) & (people <= p["enclave_max_people"])
+        encircled = (~supplied & sealable)[comp]
         besieger = np.full(n, -1, dtype=np.int64)
         if encircled.any():
             out_u = cross & encircled[eu]

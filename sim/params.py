@@ -146,6 +146,16 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             1,
             1000,
         ),
+        "enclave_max_people": P(
+            500000,
+            "people",
+            "Most people an encircled enclave can hold and still be sealed: larger places keep "
+            "supply lines open (the largest 2012-17 sieges, eastern Aleppo and Eastern Ghouta, held "
+            "about 250,000-400,000; western Aleppo, 1.5 million, was cut off only for days)",
+            "UNSG",
+            0,
+            100000000,
+        ),
         "isil_split_threshold": P(
             0.4,
             "share",

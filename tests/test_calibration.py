@@ -647,3 +647,24 @@ end = "2016-03-26"
         w = ts[(ts["date"] >= "2016-02-27") & (ts["date"] <= "2016-03-26")]["violence"].mean()
         expected.append(m - w)
     np.testing.assert_allclose(results["mixed"].values, expected)
+
+
+def test_calibrate_starts_from_the_scenario_as_it_stands(tmp_path, stub_targets):
+    """Trial 0 of a fresh study scores the current values (clipped to the bounds), so the best
+    trial can never be worse than the scenario the modeler started from."""
+    params = [cal.FreeParam("params.x", 0.0, 1.0), cal.FreeParam("params.drop", 0.25, 0.9)]
+    result = cal.calibrate(
+        StubScenario(),
+        params,
+        stub_targets,
+        trials=2,
+        out_dir=tmp_path / "out",
+        seeds=[0, 1],
+        jobs=1,
+        runner=stub_run,
+        log=lambda _: None,
+    )
+    first = pd.read_csv(tmp_path / "out" / "trials.csv").iloc[0]
+    assert first["params_params.x"] == pytest.approx(DEFAULTS["params.x"])
+    assert first["params_params.drop"] == pytest.approx(0.25)  # 0.2 clipped to the lower bound
+    assert result.n_trials == 2

@@ -334,6 +334,17 @@ def calibrate(
             f"{db} holds a study of a different calibration (scenario, parameters, targets or seeds "
             "differ); use another --out or pass --fresh to start over"
         )
+    if not study.trials:
+        # The first trial scores the scenario as it stands (values clipped to the bounds), so a
+        # calibration never ends worse than where it started.
+        start = {}
+        for p in params:
+            value = scenario.get(p.key)  # validated above: the key exists
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                v = min(max(float(value), p.low), p.high)
+                start[p.key] = int(round(v)) if p.integer else v
+        if len(start) == len(params):
+            study.enqueue_trial(start)
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     remaining = max(0, trials - len(done))
     # A resumed study gets a different (but deterministic) sampler stream.
