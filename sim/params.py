@@ -297,12 +297,12 @@ MECHANISMS: dict[str, dict[str, Param]] = {
         "convoys_per_week": P(
             4, "convoys/week", "Cross-line convoys the UN can field per week", "UNSG", 0, 1000
         ),
-        "convoy_people": P(33000, "people", "People one convoy serves", "UNSG", 1, 1000000),
+        "convoy_people": P(38394, "people", "People one convoy serves", "calibrated", 1, 1000000),
         "approval_cost": P(
             1.01, "1", "Government's cost of approving a request on paper", "calibrated", 0.0, 5.0
         ),
         "facilitation_cost": P(
-            1.2,
+            1.0983,
             "1",
             "Government's cost of facilitation letters for a convoy to an area it besieges",
             "calibrated",
@@ -318,7 +318,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             10.0,
         ),
         "convoy_insecurity": P(
-            1.23,
+            1.2971,
             "1",
             "Loss of convoy success per unit of fighting along the route (exp(-x * fighting))",
             "calibrated",
@@ -326,7 +326,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             10.0,
         ),
         "checkpoint_cost": P(
-            0.713, "1", "Local commander's cost of letting a convoy through", "calibrated", 0.0, 5.0
+            0.86, "1", "Local commander's cost of letting a convoy through", "calibrated", 0.0, 5.0
         ),
         "medical_removal": P(
             0.5,
@@ -379,7 +379,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             5.0,
         ),
         "adherence_cost": P(
-            0.3,
+            0.35,
             "1",
             "Weekly cost of holding fire on a front line where the side could gain",
             "calibrated",
@@ -419,7 +419,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             1.0,
         ),
         "grievance_per_violation": P(
-            0.1,
+            0.1559,
             "1",
             "Grievance a party gains from a violation it attributes to the other side",
             "calibrated",

@@ -668,3 +668,19 @@ def test_calibrate_starts_from_the_scenario_as_it_stands(tmp_path, stub_targets)
     assert first["params_params.x"] == pytest.approx(DEFAULTS["params.x"])
     assert first["params_params.drop"] == pytest.approx(0.25)  # 0.2 clipped to the lower bound
     assert result.n_trials == 2
+
+
+def test_margin_scores_each_target_at_its_worse_side(stub_targets):
+    """With a margin, a target whose mean passes but sits within noise of its bound costs loss;
+    one clear of its bound by more than the margin costs none."""
+    from sim.calibration.targets import TargetResult, total_loss
+
+    near = next(t for t in stub_targets if t.check == ">=")
+    bound = near.value - near.tolerance
+    noisy = TargetResult(near, np.array([bound - 0.05, bound + 0.07] * 10))  # mean just above
+    clear = TargetResult(near, np.array([bound + 0.50, bound + 0.52] * 10))
+    assert noisy.passed and noisy.loss == 0
+    assert noisy.robust_loss(2.0) > 0
+    assert clear.robust_loss(2.0) == 0
+    assert total_loss([noisy, clear], margin=0) == 0
+    assert total_loss([noisy, clear], margin=2) == pytest.approx(noisy.robust_loss(2.0))

@@ -149,7 +149,8 @@ def test_derived_share_of_besieged_reached():
 def test_month_to_date_share_ends_each_month_on_the_monthly_figure():
     from sim import run
 
-    res = run(load_scenario("scenarios/historical.toml"), seed=7)
+    # A seed in which convoys reach besieged people (in some, none is besieged long enough).
+    res = run(load_scenario("scenarios/historical.toml"), seed=3)
     weekly = add_derived_columns(res.timeseries)
     month_end = weekly.groupby(weekly["date"].dt.to_period("M"))["besieged_reached_mtd"].last()
     monthly = res.monthly.set_index("month")["besieged_reached_frac"]

@@ -288,6 +288,7 @@ def calibrate(
     timeout: float | None = None,
     fresh: bool = False,
     validate_seeds: int = 0,
+    margin: float = 0.0,
     runner: Runner = default_runner,
     log: Callable[[str], None] = print,
 ) -> CalibrationResult:
@@ -295,12 +296,16 @@ def calibrate(
 
     ``scenario`` is the scenario to calibrate, already carrying the ``fixed`` overrides (they are
     recorded in the output scenario file). The study is stored in ``out_dir/study.db``; calling
-    again with the same arguments resumes it until ``trials`` trials are complete.
+    again with the same arguments resumes it until ``trials`` trials are complete. With
+    ``margin`` > 0 each target is scored at the worse of mean -/+ margin standard errors, so the
+    fit clears its bounds by that much and holds out of sample (pass/fail still uses the mean).
     """
     import optuna
 
     if not params:
         raise UserError("no free parameters: give --param KEY=LOW:HIGH or --params-file")
+    if not (math.isfinite(margin) and margin >= 0):
+        raise UserError(f"--margin must be a number >= 0, got {margin}")
     keys = [p.key for p in params]
     if len(set(keys)) != len(keys):
         raise UserError(f"a parameter is named twice: {', '.join(keys)}")
@@ -321,6 +326,8 @@ def calibrate(
                 raise
 
     signature = _study_signature(scenario, params, targets, seeds, fixed)
+    if margin:
+        signature["margin"] = margin
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = f"sqlite:///{db.resolve()}"
     study = optuna.create_study(
@@ -363,7 +370,7 @@ def calibrate(
         t0 = time.perf_counter()
         per_seed = run_quantities(sc, targets, seeds, jobs=jobs, executor=executor, runner=runner)
         results = score(targets, per_seed)
-        loss = total_loss(results)
+        loss = total_loss(results, margin)
         trial.set_user_attr("targets", _results_attr(results))
         trial.set_user_attr("passed", sum(r.passed for r in results))
         trial.set_user_attr("seconds", time.perf_counter() - t0)

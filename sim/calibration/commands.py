@@ -79,6 +79,14 @@ def add_parser(subparsers) -> None:
         metavar="N",
         help="re-score the best parameters on N fresh seeds (OUT/validation.csv)",
     )
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=0.0,
+        metavar="Z",
+        help="score each target at the worse of mean -/+ Z standard errors over the seeds, so the "
+        "fit clears its bounds and holds on fresh seeds (default 0: the mean)",
+    )
     p.set_defaults(func=cmd_calibrate)
 
     p = subparsers.add_parser(
@@ -184,6 +192,7 @@ def cmd_calibrate(args) -> int:
         timeout=args.timeout,
         fresh=args.fresh,
         validate_seeds=max(0, args.validate_seeds),
+        margin=args.margin,
         log=lambda line: print(line, flush=True),
     )
     t = result.table

@@ -609,6 +609,22 @@ class TargetResult:
         return float(np.mean([self.target.passes(v) for v in self.values]))
 
     @property
+    def standard_error(self) -> float:
+        """Standard error of the mean over seeds (0 with fewer than two finite values)."""
+        finite = self.values[~np.isnan(self.values)]
+        return float(finite.std(ddof=1)) / math.sqrt(finite.size) if finite.size >= 2 else 0.0
+
+    def robust_loss(self, margin: float = 0.0) -> float:
+        """Loss of the worse of mean - margin * SE and mean + margin * SE: with margin > 0 a fit
+        must clear each bound by that many standard errors, so it holds on fresh seeds too."""
+        if margin <= 0:
+            return self.loss
+        se = self.standard_error
+        return max(
+            self.target.loss(self.mean - margin * se), self.target.loss(self.mean + margin * se)
+        )
+
+    @property
     def t_stat(self) -> float:
         """(mean - value) / standard error over seeds: how clearly the mean sits on its side of
         the bound (informative; |t| < 2 means the seeds cannot tell the difference from noise)."""
@@ -671,8 +687,8 @@ def results_frame(results: Sequence[TargetResult]) -> pd.DataFrame:
     return pd.DataFrame([r.row() for r in results])
 
 
-def total_loss(results: Sequence[TargetResult]) -> float:
-    return float(sum(r.loss for r in results))
+def total_loss(results: Sequence[TargetResult], margin: float = 0.0) -> float:
+    return float(sum(r.robust_loss(margin) for r in results))
 
 
 def evaluate_targets(

@@ -19,14 +19,14 @@ from sim.rules.registry import leverage_rule
     "stock",
     params={
         "recovery": P(
-            0.0348,
+            0.0418,
             "1/week",
             "Weekly recovery of the stock towards its ceiling",
             "calibrated",
             0.0,
             1.0,
         ),
-        "spend": P(0.0258, "1", "Stock spent per unit of pressure applied", "calibrated", 0.0, 1.0),
+        "spend": P(0.0272, "1", "Stock spent per unit of pressure applied", "calibrated", 0.0, 1.0),
         "dependence_weight": P(
             0.8,
             "share",
