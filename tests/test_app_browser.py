@@ -122,10 +122,15 @@ def _choose(page, label: str, option: str) -> None:
     assert option in page.locator(".v-select", has_text=label).inner_text()
 
 
-def _week(page) -> int:
-    """The week of the case the page says it shows."""
-    found = re.findall(r"week (\d+) of the case", page.inner_text("body"))
-    return int(found[0]) if found else -1
+def _week(page, timeout_ms: int = 5000) -> int:
+    """The week of the case the page says it shows. While playing, the page re-renders and the
+    text can be missing for an instant: read again until it is there (-1 if it never is)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        found = re.findall(r"week (\d+) of the case", page.inner_text("body"))
+        if found or time.monotonic() > deadline:
+            return int(found[0]) if found else -1
+        page.wait_for_timeout(100)
 
 
 def _image_digests(page) -> list[str]:
