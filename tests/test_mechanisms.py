@@ -178,3 +178,26 @@ def test_observers_withdraw_when_risk_accumulates(historical):
         m.step()
         withdrawn += [e for e in m.week_log if e["kind"] == "observers_withdrawn"]
     assert withdrawn and m.un.observers == 0 and m.date.isoformat() < "2012-08-19"
+
+
+def test_only_sealable_enclaves_are_besieged(historical):
+    """A city of 1.5 million cut off by its enemies keeps supply lines open (western Aleppo was cut
+    off for days in 2013 and 2016, never counted as besieged); the same encirclement with a
+    higher enclave_max_people cap is sealed, and a small enclave is sealed either way."""
+    from sim.territory import GOV, OPP
+
+    def cut_off(scenario, name):
+        m = SyriaModel(scenario, seed=0)
+        t = m.territory
+        area = int(np.flatnonzero(t.name == name)[0])
+        group = int(np.flatnonzero(np.bincount(t.holder[t.holder >= 0]))[0])
+        for nb in t.neighbours(area):
+            t.controller[nb], t.holder[nb] = OPP, group
+        t.controller[area] = GOV
+        encircled, besieger = m.conflict._encirclement()
+        return bool(encircled[area]), int(besieger[area])
+
+    assert cut_off(historical, "Western Aleppo city") == (False, -1)
+    raised = historical.with_overrides({"params.fighting.enclave_max_people": 2_000_000})
+    assert cut_off(raised, "Western Aleppo city") == (True, OPP)
+    assert cut_off(historical, "Nubl and Zahraa") == (True, OPP)
