@@ -387,6 +387,17 @@ def _date(value: Any, file: str, key: str) -> dt.date:
     return value
 
 
+def _tables(raw: dict, key: str, specs: dict, file: str) -> dict:
+    """A section of named tables (`params`, `tracks`): unknown names refused, each table checked."""
+    section = raw.get(key) or {}
+    if not isinstance(section, dict):
+        raise ScenarioError("must be a table", file=file, key=key)
+    for k in section:
+        if k not in specs:
+            raise ScenarioError(_suggest(k, specs), file=file, key=f"{key}.{k}")
+    return {g: _table(section.get(g), spec, file, f"{key}.{g}") for g, spec in specs.items()}
+
+
 def _resolve(raw: dict, path: Path | None, sources: tuple[Path, ...]) -> Scenario:
     file = str(path) if path else "<scenario>"
     for key in raw:
@@ -425,22 +436,8 @@ def _resolve(raw: dict, path: Path | None, sources: tuple[Path, ...]) -> Scenari
         ),
         "leverage": _rule(rules.get("leverage"), LEVERAGE_RULES, "stock", file, "rules.leverage"),
     }
-    params = raw.get("params") or {}
-    if not isinstance(params, dict):
-        raise ScenarioError("must be a table", file=file, key="params")
-    for k in params:
-        if k not in MECHANISMS:
-            raise ScenarioError(_suggest(k, MECHANISMS), file=file, key=f"params.{k}")
-    data["params"] = {
-        g: _table(params.get(g), spec, file, f"params.{g}") for g, spec in MECHANISMS.items()
-    }
-    tracks = raw.get("tracks") or {}
-    if not isinstance(tracks, dict):
-        raise ScenarioError("must be a table", file=file, key="tracks")
-    for k in tracks:
-        if k not in TRACKS:
-            raise ScenarioError(_suggest(k, TRACKS), file=file, key=f"tracks.{k}")
-    data["tracks"] = {t: _table(tracks.get(t), TRACK_KEYS, file, f"tracks.{t}") for t in TRACKS}
+    data["params"] = _tables(raw, "params", MECHANISMS, file)
+    data["tracks"] = _tables(raw, "tracks", {t: TRACK_KEYS for t in TRACKS}, file)
     data["events"] = _events(raw.get("events", []), data, file)
     return Scenario(data=data, path=path, sources=sources)
 

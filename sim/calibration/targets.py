@@ -628,11 +628,10 @@ class TargetResult:
     def t_stat(self) -> float:
         """(mean - value) / standard error over seeds: how clearly the mean sits on its side of
         the bound (informative; |t| < 2 means the seeds cannot tell the difference from noise)."""
-        finite = self.values[~np.isnan(self.values)]
-        if finite.size < 2:
+        if np.count_nonzero(~np.isnan(self.values)) < 2:
             return math.nan
-        se = float(finite.std(ddof=1)) / math.sqrt(finite.size)
-        diff = float(finite.mean()) - self.target.value
+        se = self.standard_error
+        diff = self.mean - self.target.value
         if se == 0:
             return math.copysign(math.inf, diff) if diff else 0.0
         return diff / se

@@ -118,18 +118,7 @@ def analyze(
                     conf_level=level,
                     seed=seed,
                 )
-                for j, p in enumerate(params):
-                    rows.append(
-                        {
-                            "metric": m,
-                            "parameter": p,
-                            "S1": si["S1"][j],
-                            "S1_conf": si["S1_conf"][j],
-                            "ST": si["ST"][j],
-                            "ST_conf": si["ST_conf"][j],
-                            "noise_share": noise,
-                        }
-                    )
+                columns = {k: k for k in ("S1", "S1_conf", "ST", "ST_conf")}
             elif method == "morris":
                 from SALib.analyze import morris
 
@@ -142,18 +131,7 @@ def analyze(
                     num_levels=int(opts.get("levels", 4)),
                     seed=seed,
                 )
-                for j, p in enumerate(params):
-                    rows.append(
-                        {
-                            "metric": m,
-                            "parameter": p,
-                            "mu_star": si["mu_star"][j],
-                            "mu_star_conf": si["mu_star_conf"][j],
-                            "mu": si["mu"][j],
-                            "sigma": si["sigma"][j],
-                            "noise_share": noise,
-                        }
-                    )
+                columns = {k: k for k in ("mu_star", "mu_star_conf", "mu", "sigma")}
             else:
                 from SALib.analyze import delta
 
@@ -163,18 +141,22 @@ def analyze(
                     )
                 # SALib >= 1.5 reports several delta estimators; prefer the bias-reduced one
                 dkey = next(k for k in ("delta", "delta_balanced", "delta_raw") if k in si)
-                for j, p in enumerate(params):
-                    rows.append(
-                        {
-                            "metric": m,
-                            "parameter": p,
-                            "delta": si[dkey][j],
-                            "delta_conf": si[f"{dkey}_conf"][j],
-                            "S1": si["S1"][j],
-                            "S1_conf": si["S1_conf"][j],
-                            "noise_share": noise,
-                        }
-                    )
+                columns = {
+                    "delta": dkey,
+                    "delta_conf": f"{dkey}_conf",
+                    "S1": "S1",
+                    "S1_conf": "S1_conf",
+                }
+        # One row per parameter: the method's columns (ours -> SALib's key) and the noise share.
+        rows += [
+            {
+                "metric": m,
+                "parameter": p,
+                **{ours: si[theirs][j] for ours, theirs in columns.items()},
+                "noise_share": noise,
+            }
+            for j, p in enumerate(params)
+        ]
     table = pd.DataFrame(rows)
     for c in [c for c in table.columns if c.endswith("_conf")]:
         base = c[: -len("_conf")]

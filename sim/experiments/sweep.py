@@ -25,28 +25,7 @@ def plan_sweep(sweep_path) -> Experiment:
     )
 
 
-def run_sweep(
-    sweep_path,
-    out,
-    *,
-    jobs: int | None = None,
-    scheduler: str | None = None,
-    chunk_size: int | None = None,
-    progress: bool | None = None,
-    dry_run: bool = False,
-    retry_failed: bool = False,
-    echo=print,
-) -> Outcome:
-    """Run (or resume) the sweep into ``out``. Returns an :class:`Outcome` with the report."""
-    exp = plan_sweep(sweep_path)
-    return run_experiment(
-        exp,
-        out,
-        jobs=jobs,
-        scheduler=scheduler,
-        chunk_size=chunk_size,
-        progress=progress,
-        dry_run=dry_run,
-        retry_failed=retry_failed,
-        echo=echo,
-    )
+def run_sweep(sweep_path, out, **options) -> Outcome:
+    """Run (or resume) the sweep into ``out``; ``options`` as for :func:`run_experiment` (jobs,
+    scheduler, chunk_size, progress, dry_run, retry_failed, echo). Returns its :class:`Outcome`."""
+    return run_experiment(plan_sweep(sweep_path), out, **options)

@@ -15,6 +15,11 @@ from sim.params import Param as P
 from sim.rules.registry import leverage_rule
 
 
+def _ceiling(p, dependence):
+    """The most pressure a patron can apply: a floor plus a share set by the client's dependence."""
+    return (1.0 - p["dependence_weight"]) + p["dependence_weight"] * dependence
+
+
 @leverage_rule(
     "stock",
     params={
@@ -39,7 +44,7 @@ from sim.rules.registry import leverage_rule
 )
 def stock(p, stock, dependence, demand):
     """Leverage as a stock: spent when used, recovers towards a dependence-set ceiling."""
-    ceiling = (1.0 - p["dependence_weight"]) + p["dependence_weight"] * dependence
+    ceiling = _ceiling(p, dependence)
     stock = stock + p["recovery"] * (ceiling - stock)
     pressure = np.minimum(stock, demand)
     stock = np.clip(stock - p["spend"] * pressure, 0.0, 1.0)
@@ -61,5 +66,5 @@ def stock(p, stock, dependence, demand):
 )
 def fixed(p, stock, dependence, demand):
     """Leverage never runs out: pressure is set by dependence alone (a null model)."""
-    ceiling = (1.0 - p["dependence_weight"]) + p["dependence_weight"] * dependence
+    ceiling = _ceiling(p, dependence)
     return np.minimum(ceiling, demand), ceiling

@@ -99,22 +99,24 @@ def charts_png(model: SyriaApp) -> bytes:
     return live_views(model)[1].png()
 
 
+def _week_image(model: SyriaApp, render, css_class: str) -> None:
+    """A PNG of this week, redrawn when the model steps or is replaced."""
+    update_counter.get()
+    png = solara.use_memo(lambda: render(model), [update_counter.value, id(model)])
+    with solara.Column(classes=[css_class]):
+        solara.Image(png, format="png", width="100%")
+
+
 @solara.component
 def MapView(model: SyriaApp):
     """The territory map of the current week (two maps in side-by-side mode)."""
-    update_counter.get()
-    png = solara.use_memo(lambda: map_png(model), [update_counter.value, id(model)])
-    with solara.Column(classes=["syriasim-map"]):
-        solara.Image(png, format="png", width="100%")
+    _week_image(model, map_png, "syriasim-map")
 
 
 @solara.component
 def ChartsView(model: SyriaApp):
     """Live charts of the case study's goal measures, one line per structure."""
-    update_counter.get()
-    png = solara.use_memo(lambda: charts_png(model), [update_counter.value, id(model)])
-    with solara.Column(classes=["syriasim-charts"]):
-        solara.Image(png, format="png", width="100%")
+    _week_image(model, charts_png, "syriasim-charts")
 
 
 @solara.component

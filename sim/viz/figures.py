@@ -25,6 +25,11 @@ from sim.viz import style
 # Syria's bounding box (degrees), with a small margin, so every map has the same frame.
 LON_RANGE = (35.4, 42.6)
 LAT_RANGE = (32.2, 37.5)
+# Rings drawn around areas by status: (legend label, edge colour, width, line style, size added).
+RINGS = (
+    ("Hard to reach", style.HARD_TO_REACH_EDGE, 1.0, "--", 40),
+    ("Besieged", style.BESIEGED_EDGE, 2.0, "-", 60),
+)
 
 
 @dataclass
@@ -176,33 +181,21 @@ def draw_map_state(ax, data: MapData, *, animated: bool = False) -> list:
             animated=animated,
         )
     ]
-    if htr.any():
-        artists.append(
-            ax.scatter(
-                lon[htr],
-                lat[htr],
-                s=sizes[htr] + 40,
-                facecolors="none",
-                edgecolors=style.HARD_TO_REACH_EDGE,
-                linewidths=1.0,
-                linestyles="--",
-                zorder=3,
-                animated=animated,
+    for mask, (_, edge, width, line, grow) in zip((htr, besieged), RINGS, strict=True):
+        if mask.any():
+            artists.append(
+                ax.scatter(
+                    lon[mask],
+                    lat[mask],
+                    s=sizes[mask] + grow,
+                    facecolors="none",
+                    edgecolors=edge,
+                    linewidths=width,
+                    linestyles=line,
+                    zorder=3,
+                    animated=animated,
+                )
             )
-        )
-    if besieged.any():
-        artists.append(
-            ax.scatter(
-                lon[besieged],
-                lat[besieged],
-                s=sizes[besieged] + 60,
-                facecolors="none",
-                edgecolors=style.BESIEGED_EDGE,
-                linewidths=2.0,
-                zorder=3,
-                animated=animated,
-            )
-        )
     by_kind: dict[str, list[int]] = {}
     routes: dict[str, list] = {}
     for kind, area, origin in data.events:
@@ -257,32 +250,10 @@ def map_legend_handles(data: MapData | None = None) -> list:
         Patch(facecolor=style.actor_color(c), label=f"Held by {style.actor_label(c)}")
         for c in controllers
     ]
-    handles.append(
-        Line2D(
-            [],
-            [],
-            marker="o",
-            ls="",
-            mfc="none",
-            mec=style.BESIEGED_EDGE,
-            mew=2.0,
-            ms=8,
-            label="Besieged",
-        )
-    )
-    handles.append(
-        Line2D(
-            [],
-            [],
-            marker="o",
-            ls="",
-            mfc="none",
-            mec=style.HARD_TO_REACH_EDGE,
-            mew=1.0,
-            ms=8,
-            label="Hard to reach",
-        )
-    )
+    handles += [
+        Line2D([], [], marker="o", ls="", mfc="none", mec=edge, mew=width, ms=8, label=label)
+        for label, edge, width, _, _ in reversed(RINGS)
+    ]
     kinds = sorted({k for k, _, _ in data.events}) if data is not None else []
     for kind in kinds:
         handles.append(event_handle(style.EVENT_STYLES.get(kind, style.EVENT_STYLES["strike"])))

@@ -177,14 +177,7 @@ class LiveCharts:
                 ax.set_visible(False)
             self.axes = dict(zip(self.columns, axes, strict=False))
             for col, ax in self.axes.items():
-                setup_measure_axes(
-                    ax,
-                    col,
-                    window=self.window,
-                    events=self.events,
-                    top=self.tops[col],
-                    event_labels=col == self.columns[0],
-                )
+                self._setup_axes(ax, col)
             handles = [
                 Line2D(
                     [],
@@ -204,6 +197,16 @@ class LiveCharts:
             )
         self.live = LiveFigure(fig)
 
+    def _setup_axes(self, ax, col: str) -> None:
+        setup_measure_axes(
+            ax,
+            col,
+            window=self.window,
+            events=self.events,
+            top=self.tops[col],
+            event_labels=col == self.columns[0],
+        )
+
     def _rescale(self, frames) -> None:
         """Grow a y axis (to a tidy value) when the data outgrow it; never shrink mid-run."""
         for col, ax in self.axes.items():
@@ -221,14 +224,7 @@ class LiveCharts:
             if np.isfinite(peak) and peak > self.tops[col]:
                 self.tops[col] = nice_ceiling(peak)
                 ax.cla()
-                setup_measure_axes(
-                    ax,
-                    col,
-                    window=self.window,
-                    events=self.events,
-                    top=self.tops[col],
-                    event_labels=col == self.columns[0],
-                )
+                self._setup_axes(ax, col)
                 self.live.invalidate()
 
     def png(self) -> bytes:
