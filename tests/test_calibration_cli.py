@@ -83,6 +83,10 @@ def test_calibrate_three_parameters_one_command(tmp_path, capsys):
         ),
         (["calibrate", "--param", "params.chemical.cost=1"], "KEY=LOW:HIGH"),
         (["calibrate", "--trials", "1"], "no free parameters"),
+        (
+            ["calibrate", "--param", "params.chemical.cost=0.1:1", "--margin", "-1"],
+            "--margin must be a number >= 0",
+        ),
         (["report-history", "--groups", "nope"], "unknown target group nope"),
         (["report-history", "--targets", "/nonexistent.toml"], "targets file not found"),
         (["effectiveness", "--seeds", "0"], "--seeds must be >= 1"),
