@@ -118,9 +118,16 @@ class Scenario:
         so the weeks kept are unchanged: a cheaper run when only an earlier window is read."""
         if end >= self.end:
             return self
+        return self.window(self.start, end)
+
+    def window(self, start: dt.date, end: dt.date) -> Scenario:
+        """The scenario run from `start` to `end` only: decisions dated outside are dropped, so a
+        later start begins from the initial map without the earlier decisions (a short run that
+        still exercises one track's decisions, as the golden trajectories do)."""
         raw = copy.deepcopy(self.data)
-        raw["end"] = max(end, self.start + dt.timedelta(days=7))
-        raw["events"] = [e for e in raw["events"] if e["date"] <= raw["end"]]
+        raw["start"] = start
+        raw["end"] = max(end, start + dt.timedelta(days=7))
+        raw["events"] = [e for e in raw["events"] if start <= e["date"] <= raw["end"]]
         return _resolve(raw, self.path, self.sources)
 
     def flat_params(self) -> dict[str, Any]:
