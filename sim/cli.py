@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "sim.calibration.commands",
     "sim.experiments.commands",
     "sim.viz.commands",
+    "sim.record.commands",
 )
 
 
