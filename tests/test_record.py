@@ -62,7 +62,7 @@ BAD = [
     ("series.csv", "besieged_people,2016-11-21", "besieged_people,2016-21-11", "expected a date"),
     ("series.csv", ",974080,", ",974k,", "expected a number"),
     ("series.csv", ",974080,0,ocha_obrien_2016_11,", ",974080,0,,", "every figure needs a source"),
-    ("series.csv", "cw_removed_share,2014-04-19,0.80", "cw_removed_share,2014-04-19,8.0", "share"),
+    ("series.csv", "cw_removed_share,2014-04-19,0.8,", "cw_removed_share,2014-04-19,8.0,", "share"),
     ("series.csv", "besieged_people,2016-11-21", "besieged_ppl,2016-11-21", "unknown series"),
     ("control.csv", "\n43,Foua and Kafraya,", "\n943,Foua and Kafraya,", "unknown area id"),
     ("control.csv", "\n43,Foua and Kafraya,", "\n43,Fua,", "does not match id 43"),
@@ -72,7 +72,7 @@ BAD = [
         "2012-04-12,rebels,high,wiki_foua",
         "controller",
     ),
-    ("sieges.csv", "wiki_foua", "nosuchsource", "unknown source"),
+    ("sieges.csv", ",high,wiki_foua,", ",high,nosuchsource,", "unknown source"),
     ("ceasefires.csv", "2012-04-12,2012-06-16", "2012-04-12,2012-03-16", "ends before it starts"),
 ]
 
@@ -133,3 +133,20 @@ def test_frames_are_typed():
     assert pd.api.types.is_datetime64_any_dtype(r.series["date"])
     assert pd.api.types.is_float_dtype(r.series["value"])
     assert pd.api.types.is_datetime64_any_dtype(r.sieges["end"])
+
+
+def test_monthly_deaths_cover_every_month_with_gaps_marked():
+    deaths = load().get("deaths_sohr")
+    months = pd.date_range("2012-04-01", "2017-12-01", freq="MS")
+    assert list(deaths["date"]) == list(months)
+    gaps = deaths[deaths["gap"]]
+    assert gaps["value"].isna().all() and gaps["note"].str.len().gt(0).all()
+    assert deaths["value"].notna().sum() >= 30  # figures found, the rest are gaps
+
+
+def test_record_has_six_snapshots_and_the_named_ceasefires():
+    r = load()
+    assert len(r.snapshot_dates()) >= 6
+    starts = set(r.ceasefires["start"].dt.strftime("%Y-%m-%d"))
+    assert {"2012-04-12", "2016-02-27", "2016-09-12", "2016-12-30", "2017-05-06"} <= starts
+    assert (r.control_at("2015-07-01")["controller"] == "isil").any()

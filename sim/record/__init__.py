@@ -42,42 +42,27 @@ SERIES = {
     s.name: s
     for s in (
         Series(
-            "deaths_vdc",
-            "deaths/month",
-            "Violations Documentation Center: deaths documented by name in the month",
-        ),
-        Series(
-            "deaths_ucdp",
-            "deaths/month",
-            "UCDP Georeferenced Event Dataset, best estimate summed over the month's events",
-        ),
-        Series(
             "deaths_sohr",
             "deaths/month",
-            "Syrian Observatory for Human Rights: deaths documented in the month",
+            "Syrian Observatory for Human Rights: deaths documented in the month (all sides)",
         ),
         Series(
-            "deaths_snhr_civilians",
-            "civilian deaths/month",
-            "Syrian Network for Human Rights: civilians killed in the month",
+            "deaths_sohr_year",
+            "deaths/year",
+            "Syrian Observatory for Human Rights: deaths documented in the year (checks the months)",
+        ),
+        Series(
+            "deaths_snhr",
+            "deaths/month",
+            "Syrian Network for Human Rights: headline monthly toll (civilians only from 2016)",
         ),
         Series(
             "besieged_people", "people", "UN estimate of people living under siege (as of date)"
         ),
         Series(
-            "hard_to_reach_people",
-            "people",
-            "UN estimate of people in besieged and hard-to-reach areas (as of date)",
-        ),
-        Series(
             "access_requested_people",
             "people/month",
-            "people covered by the UN's monthly inter-agency cross-line convoy plan (request)",
-        ),
-        Series(
-            "access_approved_people",
-            "people/month",
-            "people in the convoy plan approved by the government (in principle)",
+            "people covered by the UN's inter-agency cross-line convoy plan (request)",
         ),
         Series(
             "access_reached_people",
@@ -85,14 +70,26 @@ SERIES = {
             "people reached by inter-agency cross-line convoys in the month",
         ),
         Series(
-            "access_reached_besieged_people",
-            "people/month",
-            "people in besieged areas reached with assistance in the month",
+            "access_reached_besieged_share",
+            "share",
+            "share of people in besieged areas reached with assistance in the month",
+            share=True,
+        ),
+        Series("access_convoys", "convoys/month", "inter-agency cross-line convoys deployed"),
+        Series(
+            "access_requested_locations",
+            "locations/month",
+            "besieged and hard-to-reach locations in the UN's monthly convoy plan",
+        ),
+        Series(
+            "access_approved_locations",
+            "locations/month",
+            "locations of the monthly plan approved by the government",
         ),
         Series(
             "cw_removed_share",
             "share",
-            "share of Syria's declared chemical weapons material removed from Syria (as of date)",
+            "share of Syria's declared chemical weapons material removed or destroyed (as of date)",
             share=True,
         ),
         Series(
@@ -102,10 +99,9 @@ SERIES = {
             share=True,
         ),
         Series(
-            "isil_population_share",
-            "share",
-            "share of Syria's resident population living under ISIL (as of date)",
-            share=True,
+            "isil_caliphate_km2",
+            "km2",
+            "area held by ISIL in Iraq and Syria combined (IHS Conflict Monitor, as of date)",
         ),
     )
 }

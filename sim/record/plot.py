@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from sim.viz import style
 
 
@@ -25,7 +23,7 @@ def plot_record(record, out, names=None) -> Path:
     panels = list(by_unit.items()) + ([("control", None)] if whole else [])
     with style.RcContext():
         fig, axes = plt.subplots(
-            len(panels) or 1, 1, figsize=(9, 2.6 * max(1, len(panels))), sharex=True, squeeze=False
+            len(panels) or 1, 1, figsize=(9, 2.2 * max(1, len(panels))), sharex=True, squeeze=False
         )
         for ax, (unit, members) in zip(axes[:, 0], panels, strict=False):
             if members is None:
@@ -38,7 +36,7 @@ def plot_record(record, out, names=None) -> Path:
             ax.legend(fontsize=7, loc="upper left")
             if unit.startswith("deaths"):
                 _ceasefire_spans(ax, record)
-        style.format_date_axis(axes[-1, 0])
+        style.format_date_axis(axes[-1, 0], label="Date")
         fig.suptitle("The record (sim/data/record/)")
         path = style.save_figure(fig, out)
         plt.close(fig)
@@ -46,11 +44,16 @@ def plot_record(record, out, names=None) -> Path:
 
 
 def _ceasefire_spans(ax, record) -> None:
+    """Shade each ceasefire from its start to the date it stopped holding (hatched if open)."""
+    import pandas as pd
+
+    last = record.series["date"].max()
     for _, cf in record.ceasefires.iterrows():
-        end = (
-            cf["end"] if cf["end"] is not None and not np.isnat(np.datetime64(cf["end"])) else None
+        open_ended = pd.isna(cf["end"])
+        end = last if open_ended else cf["end"]
+        ax.axvspan(
+            cf["start"], end, color="#999999", alpha=0.2, lw=0, hatch="//" if open_ended else None
         )
-        ax.axvspan(cf["start"], end or cf["start"], color="#999999", alpha=0.2, lw=0)
 
 
 def _control_panel(ax, record) -> None:
