@@ -150,3 +150,11 @@ def test_record_has_six_snapshots_and_the_named_ceasefires():
     starts = set(r.ceasefires["start"].dt.strftime("%Y-%m-%d"))
     assert {"2012-04-12", "2016-02-27", "2016-09-12", "2016-12-30", "2017-05-06"} <= starts
     assert (r.control_at("2015-07-01")["controller"] == "isil").any()
+
+
+def test_missing_record_file_is_one_line(tmp_path):
+    d = _copy(tmp_path)
+    (d / "sieges.csv").unlink()
+    with pytest.raises(UserError, match="cannot read") as exc:
+        load(d)
+    assert "sieges.csv" in str(exc.value)
