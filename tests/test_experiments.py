@@ -25,14 +25,15 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 HIST = ROOT / "scenarios" / "historical.toml"
 # where and how fast a run ran: the only columns that may differ between backends
-VOLATILE = ["worker", "duration_s", "cpu_s"]
+VOLATILE = ["worker", "duration_s", "cpu_s", "session_id"]
 
 
-def cli(*args, timeout=300, env=None, check=False):
+def cli(*args, timeout=300, env=None, check=False, cwd=ROOT):
+    """The CLI as a subprocess (``python -m`` puts ``cwd`` first on sys.path)."""
     e = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     p = subprocess.run(
         [PY, "-m", "sim", *map(str, args)],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,

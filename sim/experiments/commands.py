@@ -24,6 +24,16 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {v}")
+    return v
+
+
 def _add_exec_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("execution")
     g.add_argument(
@@ -59,36 +69,73 @@ def _add_exec_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="when resuming, run again the runs stored as failed (a success supersedes them)",
     )
+    g.add_argument(
+        "--new-session",
+        action="store_true",
+        help="the folder holds runs made by other code: move them to superseded/ and rerun "
+        "everything under this code (without it such a resume is refused)",
+    )
 
 
 def add_parser(subparsers) -> None:
     # ---------------------------------------------------------------- compare
     p = subparsers.add_parser(
         "compare",
-        help="paired counterfactual comparison of structures on one track (same seeds)",
-        description="Run every structure on the same seeds (common random numbers) and report, per "
-        "structure and metric, the mean and 95%% CI, and the paired difference against a baseline "
-        "with its CI: compare.md, compare.csv, differences.csv, fig_timeseries.png, fig_effects.png.",
+        help="paired counterfactual comparison on the same seeds: structures of a track, of one "
+        "dated decision, or scenario files",
+        description="Run every variant on the same seeds (common random numbers) and report, per "
+        "variant and metric, the mean and 95% CI, the paired difference against a baseline with "
+        "its CI, Cohen's d_z and a Holm-adjusted p-value, and the replicates needed for a chosen "
+        "precision: compare.md, compare.csv, differences.csv, convergence.csv, fig_timeseries.png, "
+        "fig_effects.png, fig_convergence.png. Variants: --track T --structures A,B (the track's "
+        "structure for the whole period; 'timeline' = the scenario's own), --decision ID "
+        "--structures A,B,timeline (one dated decision only, the rest of the timeline unchanged), "
+        "or --scenarios a.toml,b.toml.",
     )
-    p.add_argument("scenario", help="scenario file (or the name of a shipped scenario)")
-    p.add_argument("--track", required=True, help="chemical | access | ceasefire")
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default=None,
+        help="scenario file (or the name of a shipped scenario); omit with --scenarios",
+    )
+    p.add_argument(
+        "--track",
+        default=None,
+        help="chemical | access | ceasefire: --structures set the track's structure for the "
+        "whole period",
+    )
+    p.add_argument(
+        "--decision",
+        metavar="ID",
+        default=None,
+        help="id of one dated decision (e.g. issg_access_task_force): --structures apply to it "
+        "alone, every other decision as in the timeline",
+    )
     p.add_argument(
         "--structures",
-        required=True,
+        default=None,
         type=_csv_list,
-        help="comma-separated, e.g. bilateral,multilateral,unilateral_us,unilateral_russia,none",
+        help="comma-separated, e.g. bilateral,multilateral,unilateral_us,unilateral_russia,none,"
+        "timeline",
+    )
+    p.add_argument(
+        "--scenarios",
+        default=None,
+        type=_csv_list,
+        metavar="A.toml,B.toml,...",
+        help="compare whole scenario files (each a variant) on the same seeds",
     )
     p.add_argument(
         "--baseline",
         default=None,
-        help="structure the others are compared with (default: the first listed)",
+        help="variant the others are compared with (default: the first listed)",
     )
     p.add_argument(
         "--replicates",
         "-n",
         type=_positive_int,
         default=30,
-        help="seeded runs per structure (default 30)",
+        help="seeded runs per variant (default 30)",
     )
     p.add_argument(
         "--metrics",
@@ -116,7 +163,19 @@ def add_parser(subparsers) -> None:
         required=True,
         help="results folder (created; resumed if it holds the same comparison)",
     )
-    p.add_argument("--no-figures", dest="figures", action="store_false", help="tables only")
+    p.add_argument(
+        "--precision",
+        type=_positive_float,
+        default=0.1,
+        help="convergence target: CI half-width of a paired difference as a share of the "
+        "baseline mean (default 0.1)",
+    )
+    p.add_argument(
+        "--no-figures",
+        dest="figures",
+        action="store_false",
+        help="tables only (figures of an earlier analysis are removed)",
+    )
     _add_exec_options(p)
     p.set_defaults(func=cmd_compare)
 
@@ -186,6 +245,10 @@ def cmd_compare(args) -> int:
         args.scenario,
         args.track,
         args.structures,
+        scenarios=args.scenarios,
+        decision=args.decision,
+        precision=args.precision,
+        new_session=args.new_session,
         replicates=args.replicates,
         out=args.out,
         baseline=args.baseline,
@@ -223,6 +286,7 @@ def cmd_sweep(args) -> int:
         progress=args.progress,
         dry_run=args.dry_run,
         retry_failed=args.retry_failed,
+        new_session=args.new_session,
         echo=_echo,
     )
     if not args.dry_run and outcome.report is not None and not outcome.report.interrupted:

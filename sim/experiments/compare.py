@@ -15,9 +15,15 @@ from pathlib import Path
 
 from sim.errors import UserError
 from sim.experiments import core
-from sim.experiments.design import compare_design
+from sim.experiments.design import variant_design
 from sim.experiments.experiment import Experiment, Outcome, run_experiment
-from sim.experiments.stats import mean_ci, paired_difference
+from sim.experiments.stats import (
+    halfwidth_curve,
+    holm,
+    mean_ci,
+    paired_difference,
+    replicates_needed,
+)
 from sim.experiments.store import ResultsStore, atomic_write_bytes
 
 # The metrics each track's goal is judged by (DOMAIN.md "goal effectiveness"), in display order,
@@ -77,8 +83,15 @@ DEFAULT_SERIES: dict[str, list[str]] = {
 }
 
 
-def default_metrics(track: str, available: list[str]) -> list[str]:
+# Half-width of the paired difference's 95% CI asked for, as a share of the baseline mean's size.
+DEFAULT_PRECISION = 0.1
+
+
+def default_metrics(track: str | None, available: list[str]) -> list[str]:
     avail = list(available)
+    if track is None:  # scenario files may differ on any track: every track's goal metrics
+        chosen = [m for t in DEFAULT_METRICS for m in DEFAULT_METRICS[t] if m in avail]
+        return list(dict.fromkeys(chosen)) or avail
     chosen = [m for m in DEFAULT_METRICS.get(track, []) if m in avail]
     if len(chosen) < 2:
         words = TRACK_WORDS.get(track, (track,))
@@ -92,28 +105,11 @@ def default_metrics(track: str, available: list[str]) -> list[str]:
     return chosen or avail
 
 
-def validate_compare_args(
-    track: str, structures: list[str], baseline: str | None, replicates: int
-) -> str:
-    tracks = core.tracks()
-    if track not in tracks:
-        raise UserError(f"unknown track {track!r}; allowed: {', '.join(tracks)}", key="--track")
-    allowed = core.structures()
-    if not structures:
-        raise UserError(f"no structures given; allowed: {', '.join(allowed)}", key="--structures")
-    for s in structures:
-        if s not in allowed:
-            raise UserError(
-                f"unknown structure {s!r}; allowed: {', '.join(allowed)}", key="--structures"
-            )
-    if len(set(structures)) != len(structures):
-        raise UserError("a structure is listed twice", key="--structures")
-    if len(structures) < 2:
-        raise UserError("name at least two structures to compare", key="--structures")
-    baseline = baseline or structures[0]
-    if baseline not in structures:
+def validate_baseline(labels: list[str], baseline: str | None, replicates: int) -> str:
+    baseline = baseline or labels[0]
+    if baseline not in labels:
         raise UserError(
-            f"baseline {baseline!r} is not among --structures ({', '.join(structures)})",
+            f"baseline {baseline!r} is not among the variants ({', '.join(labels)})",
             key="--baseline",
         )
     if replicates < 2:
@@ -121,11 +117,54 @@ def validate_compare_args(
     return baseline
 
 
-def compare(
-    scenario,
-    track: str,
-    structures: list[str],
+def plan_variants(
+    scenario=None,
+    track: str | None = None,
+    structures: list[str] | None = None,
     *,
+    scenarios: list[str] | None = None,
+    decision: str | None = None,
+    overrides=(),
+):
+    """The :class:`~sim.experiments.variants.Variants` a compare call names (validated)."""
+    from sim.experiments import variants as V
+
+    if scenarios:
+        if scenario is not None or structures or decision:
+            raise UserError(
+                "--scenarios compares whole files: give no SCENARIO, --structures or --decision",
+                key="--scenarios",
+            )
+        v = V.scenario_variants(list(scenarios), overrides)
+        v.track = track
+        if track is not None and track not in core.tracks():
+            raise UserError(
+                f"unknown track {track!r}; allowed: {', '.join(core.tracks())}", key="--track"
+            )
+    else:
+        if scenario is None:
+            raise UserError("name a scenario file (or --scenarios a.toml,b.toml)", key="scenario")
+        base = core.load_scenario(scenario, list(overrides))
+        if decision:
+            v = V.decision_variants(base, decision, list(structures or []), track)
+        elif track is None:
+            raise UserError(
+                "name --track (whole-track structures), --decision ID or --scenarios",
+                key="--track",
+            )
+        else:
+            v = V.track_variants(base, track, list(structures or []))
+    V.check_runnable(v)
+    return v
+
+
+def compare(
+    scenario=None,
+    track: str | None = None,
+    structures: list[str] | None = None,
+    *,
+    scenarios: list[str] | None = None,
+    decision: str | None = None,
     replicates: int = 30,
     out,
     baseline: str | None = None,
@@ -139,23 +178,35 @@ def compare(
     dry_run: bool = False,
     figures: bool = True,
     retry_failed: bool = False,
+    new_session: bool = False,
+    precision: float = DEFAULT_PRECISION,
     echo=print,
 ):
-    """Run every structure on the same seeds and write the comparison tables and figures.
+    """Run every variant on the same seeds and write the comparison tables and figures.
 
-    Returns the :class:`CompareResult` (or the dry-run :class:`Outcome`)."""
-    baseline = validate_compare_args(track, list(structures), baseline, int(replicates))
-    base = core.load_scenario(scenario, list(overrides))
-    design = compare_design(track, list(structures), int(replicates), int(seed))
+    Variants: ``track`` + ``structures`` (a track's structure for the whole period; ``timeline``
+    = the scenario's own), ``decision`` + ``structures`` (one dated decision only, the rest of
+    the timeline unchanged) or ``scenarios`` (files). Returns the :class:`CompareResult` (or
+    the dry-run :class:`Outcome`)."""
+    v = plan_variants(
+        scenario,
+        track,
+        structures,
+        scenarios=scenarios,
+        decision=decision,
+        overrides=overrides,
+    )
+    baseline = validate_baseline(v.labels, baseline, int(replicates))
+    design = variant_design(v.labels, v.points, int(replicates), int(seed), v.mode)
     exp = Experiment(
         kind="compare",
-        name=f"{base.name}:{track}",
-        base=base,
+        name=f"{v.base.name}:{v.decision or v.track or 'scenarios'}",
+        base=v.base,
         design=design,
         timeseries=timeseries,
         metrics=list(metrics) if metrics else None,
         overrides=list(overrides),
-        extra={"track": track, "structures": list(structures), "baseline": baseline},
+        extra={**v.to_extra(), "baseline": baseline},
     )
     outcome = run_experiment(
         exp,
@@ -165,11 +216,12 @@ def compare(
         progress=progress,
         dry_run=dry_run,
         retry_failed=retry_failed,
+        new_session=new_session,
         echo=echo,
     )
     if dry_run or (outcome.report is not None and outcome.report.interrupted):
         return outcome
-    result = analyze_compare(out, baseline=baseline, metrics=metrics)
+    result = analyze_compare(out, baseline=baseline, metrics=metrics, precision=precision)
     result.write(out, figures=figures)
     echo(
         f"tables: {Path(out) / 'compare.md'}, {Path(out) / 'compare.csv'}, {Path(out) / 'differences.csv'}"
@@ -180,30 +232,46 @@ def compare(
 
 @dataclass
 class CompareResult:
-    track: str
+    track: str | None
     baseline: str
-    structures: list[str]
+    structures: list[str]  # the variants' labels, in the order run
     metrics: list[str]
     table: object  # DataFrame: structure, metric, n, mean, sd, ci_low, ci_high
-    differences: object  # DataFrame: structure, baseline, metric, n_pairs, diff, ci_low, ci_high, d_z, p_value
+    differences: object  # DataFrame: structure, baseline, metric, n_pairs, diff, ci_low, ci_high, sd_diff, d_z, p_value, p_holm
     bands: object  # DataFrame: structure, series, x, n, mean, ci_low, ci_high (may be empty)
     failed: int = 0
     outcome: Outcome | None = None
+    descriptions: dict | None = None  # variant -> what it changes
+    mode: str = "track"
+    convergence: object = (
+        None  # DataFrame: structure, metric, n, half_width, target, replicates_needed
+    )
+    curve: object = None  # DataFrame: structure, metric, n, half_width (first n replicates)
+    precision: float = DEFAULT_PRECISION
 
     def markdown(self) -> str:
+        what = {
+            "track": f"{self.track} track, whole-period structures",
+            "decision": f"one dated decision ({self.track} track)",
+            "scenarios": "scenario files",
+        }.get(self.mode, self.mode)
         lines = [
-            f"# Counterfactual comparison: {self.track} track",
+            f"# Counterfactual comparison: {what}",
             "",
-            f"Structures run on the same seeds; paired differences against **{self.baseline}**. "
+            f"Variants run on the same seeds; paired differences against **{self.baseline}**. "
             "Intervals are 95% t intervals over replicates.",
             "",
         ]
+        if self.descriptions:
+            lines += ["## What each variant changes", ""]
+            lines += [f"- **{s}**: {self.descriptions.get(s, '')}" for s in self.structures]
+            lines.append("")
         if self.failed:
             lines += [
                 f"{self.failed} run(s) failed and are excluded (see `syriasim summarize`).",
                 "",
             ]
-        lines += ["## Mean and 95% CI per structure", ""]
+        lines += ["## Mean and 95% CI per variant", ""]
         head = "| metric | " + " | ".join(self.structures) + " |"
         lines += [head, "|---|" + "---|" * len(self.structures)]
         t = self.table
@@ -215,10 +283,17 @@ class CompareResult:
                     cells.append("")
                     continue
                 r = r.iloc[0]
+                if r["n"] >= 2 and r["sd"] == 0:
+                    cells.append(f"{_fmt(r['mean'])} (constant)")
+                    continue
                 cells.append(f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]")
             lines.append(f"| {m} | " + " | ".join(cells) + " |")
         others = [s for s in self.structures if s != self.baseline]
-        lines += ["", f"## Paired difference vs {self.baseline} (mean [95% CI], Cohen's d_z)", ""]
+        lines += [
+            "",
+            f"## Paired difference vs {self.baseline} (mean [95% CI], Cohen's d_z, Holm-adjusted p)",
+            "",
+        ]
         lines += ["| metric | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]
         d = self.differences
         for m in self.metrics:
@@ -229,10 +304,46 @@ class CompareResult:
                     cells.append("")
                     continue
                 r = r.iloc[0]
+                if r["n_pairs"] >= 2 and r["sd_diff"] == 0:
+                    cells.append(
+                        f"{_fmt(r['diff'], sign=True)} in every pair (no spread: d and p undefined)"
+                    )
+                    continue
                 cells.append(
-                    f"{_fmt(r['diff'], sign=True)} [{_fmt(r['ci_low'], sign=True)}, {_fmt(r['ci_high'], sign=True)}], d={_fmt(r['d_z'])}"
+                    f"{_fmt(r['diff'], sign=True)} [{_fmt(r['ci_low'], sign=True)}, "
+                    f"{_fmt(r['ci_high'], sign=True)}], d={_fmt(r['d_z'])}, p={_fmt(r['p_holm'])}"
                 )
             lines.append(f"| {m} | " + " | ".join(cells) + " |")
+        n_tests = int(d["p_holm"].notna().sum()) if "p_holm" in d else 0
+        lines += [
+            "",
+            f"p: paired t test, Holm-adjusted over the {n_tests} differences of this table "
+            "(family-wise error 5% when p < 0.05).",
+        ]
+        c = self.convergence
+        if c is not None and len(c):
+            lines += [
+                "",
+                f"## Convergence: replicates for a paired-difference half-width of "
+                f"{self.precision:.0%} of the baseline mean",
+                "",
+                "| metric | variant | replicates | half-width now | target | replicates needed |",
+                "|---|---|---|---|---|---|",
+            ]
+            for _, r in c.iterrows():
+                need = r["replicates_needed"]
+                need_txt = "n/a" if need != need else f"{int(need):,}"
+                if need == need and need <= r["n"]:
+                    need_txt += " (met)"
+                lines.append(
+                    f"| {r['metric']} | {r['structure']} | {int(r['n'])} | {_fmt(r['half_width'])} "
+                    f"| {_fmt(r['target'])} | {need_txt} |"
+                )
+            lines += [
+                "",
+                "Half-width at fewer replicates (first n seeds): convergence.csv and "
+                "fig_convergence.png.",
+            ]
         return "\n".join(lines) + "\n"
 
     def write(self, out, figures: bool = True) -> list[Path]:
@@ -241,15 +352,19 @@ class CompareResult:
         atomic_write_bytes(paths[0], self.table.to_csv(index=False).encode())
         atomic_write_bytes(paths[1], self.differences.to_csv(index=False).encode())
         atomic_write_bytes(paths[2], self.markdown().encode())
+        if self.curve is not None and len(self.curve):
+            p = out / "convergence.csv"
+            atomic_write_bytes(p, self.curve.to_csv(index=False).encode())
+            paths.append(p)
         if len(self.bands):
             p = out / "bands.csv"
             atomic_write_bytes(p, self.bands.to_csv(index=False).encode())
             paths.append(p)
-        if figures:
-            from sim.experiments import plots
+        from sim.experiments import plots
 
-            paths += plots.compare_figures(self, out)
-        return paths
+        made = plots.compare_figures(self, out) if figures else []
+        plots.remove_stale(out, plots.COMPARE_FIGURES, keep=made)
+        return paths + made
 
 
 def _fmt(v, sign: bool = False) -> str:
@@ -269,7 +384,12 @@ def _fmt(v, sign: bool = False) -> str:
 
 
 def analyze_compare(
-    out, *, baseline: str | None = None, metrics: list[str] | None = None, level: float = 0.95
+    out,
+    *,
+    baseline: str | None = None,
+    metrics: list[str] | None = None,
+    level: float = 0.95,
+    precision: float = DEFAULT_PRECISION,
 ) -> CompareResult:
     """Tables (and band data) of a finished comparison folder."""
     import pandas as pd
@@ -282,20 +402,20 @@ def analyze_compare(
             file=str(out),
         )
     extra = man.get("extra", {})
-    track, structures = extra["track"], list(extra["structures"])
-    baseline = baseline or extra.get("baseline") or structures[0]
-    if baseline not in structures:
+    track = extra.get("track")
+    labels = list(extra.get("variants") or extra["structures"])
+    baseline = baseline or extra.get("baseline") or labels[0]
+    if baseline not in labels:
         raise UserError(
-            f"baseline {baseline!r} is not among the structures run ({', '.join(structures)})",
+            f"baseline {baseline!r} is not among the variants run ({', '.join(labels)})",
             key="--baseline",
         )
     runs = store.read_runs()
     if runs.empty:
         raise UserError("no finished runs yet", file=str(out))
-    key = f"param.tracks.{track}.structure"
     ok = runs[runs.status == "ok"].copy()
     failed = int((runs.status != "ok").sum())
-    ok["structure"] = ok[key] if key in ok else ok["point_id"].map(dict(enumerate(structures)))
+    ok["structure"] = ok["point_id"].map(dict(enumerate(labels)))
     available = [c[len("metric.") :] for c in ok.columns if c.startswith("metric.")]
     if metrics:
         unknown = [m for m in metrics if m not in available]
@@ -308,29 +428,38 @@ def analyze_compare(
     else:
         chosen = man.get("metrics") or default_metrics(track, available)
         chosen = [m for m in chosen if m in available]
-    rows, diffs = [], []
-    wide = {
-        m: ok.pivot_table(
+    rows, diffs, conv, curve = [], [], [], []
+    for m in chosen:
+        w = ok.pivot_table(
             index="replicate", columns="structure", values=f"metric.{m}", aggfunc="first"
         )
-        for m in chosen
-    }
-    for m in chosen:
-        w = wide[m]
-        for s in structures:
+        for s in labels:
             vals = w[s].to_numpy() if s in w else []
             rows.append({"structure": s, "metric": m, **mean_ci(vals, level)})
-        for s in structures:
+        for s in labels:
             if s == baseline or s not in w or baseline not in w:
                 continue
-            diffs.append(
+            pd_ = paired_difference(w[s].to_numpy(), w[baseline].to_numpy(), level)
+            diffs.append({"structure": s, "baseline": baseline, "metric": m, **pd_})
+            scale = abs(float(w[baseline].mean()))
+            if not scale > 0:  # a zero baseline: precision relative to its spread instead
+                scale = float(w[baseline].std(ddof=1))
+            target = precision * scale if scale == scale and scale > 0 else float("nan")
+            conv.append(
                 {
                     "structure": s,
-                    "baseline": baseline,
                     "metric": m,
-                    **paired_difference(w[s].to_numpy(), w[baseline].to_numpy(), level),
+                    "n": pd_["n_pairs"],
+                    "half_width": pd_["ci_high"] - pd_["diff"],
+                    "target": target,
+                    "replicates_needed": replicates_needed(pd_["sd_diff"], target, level),
                 }
             )
+            both = w[[s, baseline]].dropna()
+            curve += [
+                {"structure": s, "metric": m, "n": n, "half_width": h}
+                for n, h in halfwidth_curve((both[s] - both[baseline]).to_numpy(), level)
+            ]
     table = pd.DataFrame(rows)
     differences = pd.DataFrame(
         diffs,
@@ -347,11 +476,26 @@ def analyze_compare(
             "p_value",
         ],
     )
+    differences["p_holm"] = holm(differences["p_value"].to_numpy(dtype=float))
     bands = _bands(store, ok, track, level)
-    return CompareResult(track, baseline, structures, chosen, table, differences, bands, failed)
+    return CompareResult(
+        track,
+        baseline,
+        labels,
+        chosen,
+        table,
+        differences,
+        bands,
+        failed,
+        descriptions=extra.get("descriptions"),
+        mode=extra.get("mode", "track"),
+        convergence=pd.DataFrame(conv),
+        curve=pd.DataFrame(curve),
+        precision=precision,
+    )
 
 
-def _bands(store, ok, track: str, level: float):
+def _bands(store, ok, track: str | None, level: float):
     """Mean and CI per structure and time step of the track's default series."""
     import numpy as np
     import pandas as pd
@@ -364,7 +508,8 @@ def _bands(store, ok, track: str, level: float):
     xcol = next((c for c in ("date", "month", "week", "step") if c in ts.columns), None)
     if xcol is None:
         return pd.DataFrame()
-    series = [c for c in DEFAULT_SERIES.get(track, []) if c in ts.columns]
+    wanted = DEFAULT_SERIES.get(track) if track else [c for v in DEFAULT_SERIES.values() for c in v]
+    series = [c for c in dict.fromkeys(wanted) if c in ts.columns]
     if not series:
         return pd.DataFrame()
     ts = ts.merge(ok[["run_id", "structure"]], on="run_id")

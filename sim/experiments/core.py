@@ -27,6 +27,27 @@ def run_model(sc, seed: int):
     return _run(sc, seed=int(seed))
 
 
+# A point's override key choosing one scenario of a ScenarioSet (compare --scenarios).
+VARIANT_KEY = "variant"
+
+
+def apply_point(base, overrides: dict):
+    """The scenario one design point runs: ``variant`` picks a scenario of a
+    :class:`~sim.experiments.variants.ScenarioSet`, ``events.<id>.<field>`` patches one dated
+    decision, every other key is a scenario override (``tracks.access.structure`` ...)."""
+    ov = dict(overrides or {})
+    sc = base
+    if VARIANT_KEY in ov:
+        sc = base.scenarios[int(ov.pop(VARIANT_KEY))]
+    patches: dict[str, dict] = {}
+    for key in [k for k in ov if k.startswith("events.")]:
+        _, event_id, fld = key.split(".", 2)
+        patches.setdefault(event_id, {})[fld] = ov.pop(key)
+    if patches:
+        sc = sc.with_event_patches(patches)
+    return sc.with_overrides(ov) if ov else sc
+
+
 def version() -> str:
     return str(__version__)
 

@@ -175,7 +175,9 @@ class Design:
                 }
             )
         else:
-            df = pd.DataFrame(self.points)
+            df = pd.DataFrame(self.points, index=range(n))
+            if "labels" in self.options:  # a comparison: which variant each point is
+                df.insert(0, "variant_label", list(self.options["labels"]))
         df.insert(0, "point_id", np.arange(n, dtype=np.int64))
         if self.X is not None:
             for j, p in enumerate(self.params):
@@ -352,9 +354,18 @@ def build_design(
     )
 
 
+def variant_design(
+    labels: list[str], points: list[dict], replicates: int, master_seed: int, mode: str = "track"
+) -> Design:
+    """A counterfactual comparison: one point per variant, all on the same seeds."""
+    p = ParamSpec(key="variant", values=tuple(labels))
+    opts = {"mode": mode, "labels": list(labels)}
+    return Design(
+        "compare", [p], [dict(x) for x in points], replicates, master_seed, "common", None, opts
+    )
+
+
 def compare_design(track: str, structures: list[str], replicates: int, master_seed: int) -> Design:
-    """A counterfactual comparison: one point per structure, all on the same seeds."""
+    """Whole-track structures: ``tracks.<track>.structure`` set per point."""
     key = f"tracks.{track}.structure"
-    p = ParamSpec(key=key, values=tuple(structures))
-    points = [{key: s} for s in structures]
-    return Design("compare", [p], points, replicates, master_seed, "common", None, {"track": track})
+    return variant_design(structures, [{key: s} for s in structures], replicates, master_seed)

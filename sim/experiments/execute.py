@@ -66,7 +66,7 @@ def run_one(base, task: dict, timeseries: str = "none"):
     ts = None
     try:
         overrides = task.get("overrides") or {}
-        sc = base.with_overrides(overrides) if overrides else base
+        sc = core.apply_point(base, overrides) if overrides else base
         row["scenario_hash"] = sc.hash
         res = core.run_model(sc, task["seed"])
         metrics = res.metrics
@@ -85,8 +85,11 @@ def run_one(base, task: dict, timeseries: str = "none"):
             msg += f" (at {os.path.basename(last.filename)}:{last.lineno})"
         row["error"] = msg
     params = (sc or base).flat_params()
-    if sc is None:
-        params = {**params, **(task.get("overrides") or {})}
+    # a failed run keeps its intended values; decision patches and variants are not in flat_params
+    params = {
+        **params,
+        **{k: v for k, v in (task.get("overrides") or {}).items() if sc is None or k not in params},
+    }
     for k, v in params.items():
         row[f"param.{k}"] = core.scalar(v)
     row["duration_s"] = round(time.perf_counter() - t0, 6)
@@ -361,8 +364,10 @@ def execute(
     on_chunk=None,
     retry_failed: bool = False,
     fail_fast: int = 20,
+    stamp: dict | None = None,
 ) -> ExecutionReport:
-    """Run every run of ``design`` not yet in ``store``; commit each finished chunk."""
+    """Run every run of ``design`` not yet in ``store``; commit each finished chunk (its rows
+    stamped with ``stamp``: the session id and code identity)."""
     from tqdm import tqdm
 
     done = store.done_run_ids(ok_only=retry_failed)
@@ -390,6 +395,8 @@ def execute(
     try:
         for result in gen:
             rows = result["rows"]
+            for r in rows:
+                r.update(stamp or {})
             store.write_part(rows, result.get("timeseries"))
             ran += len(rows)
             nf = sum(1 for r in rows if r["status"] != "ok")

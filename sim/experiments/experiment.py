@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim.errors import UserError
 from sim.experiments.design import Design
 from sim.experiments.execute import (
     ExecutionReport,
@@ -15,8 +17,25 @@ from sim.experiments.execute import (
     make_backend,
     pilot_seconds,
 )
-from sim.experiments.provenance import base_provenance, now
-from sim.experiments.store import FORMAT, ResultsStore, atomic_write_bytes
+from sim.experiments.provenance import base_provenance, code_identity, describe_code, now
+from sim.experiments.store import (
+    FORMAT,
+    MANIFEST,
+    ResultsStore,
+    atomic_write_bytes,
+    atomic_write_json,
+)
+
+# Where `--new-session` moves the runs another code version made (inside the results folder).
+SUPERSEDED = "superseded"
+
+
+def store_code(out) -> dict | None:
+    return ResultsStore(out).manifest().get("code")
+
+
+def _sha(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
 @dataclass
@@ -32,14 +51,21 @@ class Experiment:
     extra: dict = field(default_factory=dict)
     chunk_size: int | None = None
 
-    def fingerprint(self) -> str:
+    code: dict = field(default_factory=code_identity)
+
+    def design_fingerprint(self) -> str:
+        """What is run: design, resolved scenario, stored series (not by which code)."""
         ident = {
             "kind": self.kind,
             "design": self.design.to_json(),
             "scenario_sha256": self.base.hash,
             "timeseries": self.timeseries,
         }
-        return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()
+        return _sha(ident)
+
+    def fingerprint(self) -> str:
+        """What is run and by which code: runs of two code versions never share a folder."""
+        return _sha({"design": self.design_fingerprint(), "code": self.code["source_sha256"]})
 
     def manifest(self) -> dict:
         return {
@@ -47,6 +73,8 @@ class Experiment:
             "kind": self.kind,
             "name": self.name,
             "fingerprint": self.fingerprint(),
+            "design_fingerprint": self.design_fingerprint(),
+            "code": self.code,
             "n_runs": self.design.n_runs,
             "n_points": self.design.n_points,
             "replicates": self.design.replicates,
@@ -93,18 +121,63 @@ def describe(exp: Experiment) -> str:
     return what + f"{d.n_points:,} points x {d.replicates} replicates = {d.n_runs:,} runs"
 
 
-def _check_out_dir(exp: Experiment, out: Path, retry_failed: bool = False) -> tuple[int, bool]:
-    """(runs already stored, whether the folder holds this experiment); raises if another."""
+def _check_out_dir(exp: Experiment, out: Path, retry_failed: bool = False) -> tuple[int, str]:
+    """(runs already stored, state): ``new``, ``same`` (this experiment, this code) or
+    ``other-code`` (this experiment made by other code); raises if it holds another one."""
     store = ResultsStore(out)
     if store.exists():
         old = store.manifest()
-        if old.get("fingerprint") != exp.fingerprint():
-            # let create_or_resume produce the one-line error (single wording)
-            ResultsStore.create_or_resume(out, exp.manifest())
-        return len(store.done_run_ids(ok_only=retry_failed)), True
+        if old.get("fingerprint") == exp.fingerprint():
+            return len(store.done_run_ids(ok_only=retry_failed)), "same"
+        if old.get("design_fingerprint") == exp.design_fingerprint():
+            return len(store.done_run_ids(ok_only=retry_failed)), "other-code"
+        if "design_fingerprint" not in old and old.get("fingerprint"):
+            raise UserError(
+                "was written by an older syriasim that recorded no code identity, so its runs "
+                "cannot be resumed without mixing model versions; choose another --out",
+                file=str(out),
+            )
+        # let create_or_resume produce the one-line error (single wording)
+        ResultsStore.create_or_resume(out, exp.manifest())
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         ResultsStore.create_or_resume(out, exp.manifest())  # raises
-    return 0, False
+    return 0, "new"
+
+
+def _other_code_error(exp: Experiment, out: Path) -> UserError:
+    old = ResultsStore(out).manifest().get("code")
+    return UserError(
+        f"holds runs of this {exp.kind} made by other code ({describe_code(old)}; now "
+        f"{describe_code(exp.code)}); resuming would mix model versions: rerun with that code, "
+        "choose another --out, or pass --new-session to set the stored runs aside and rerun all",
+        file=str(out),
+    )
+
+
+def set_aside(exp: Experiment, out: Path) -> Path:
+    """Move the runs of other code to ``superseded/<time>-<code>/`` and adopt this code: the
+    folder's runs then come from one code version only (the old ones stay readable there)."""
+    store = ResultsStore(out)
+    store.acquire_lock()
+    try:
+        old = store.manifest()
+        code = str((old.get("code") or {}).get("source_sha256") or "unknown")[:12]
+        dest = out / SUPERSEDED / f"{now().replace(':', '')}-{code}"
+        dest.mkdir(parents=True)
+        for sub in (store.runs_dir, store.ts_dir):
+            if sub.is_dir():
+                os.replace(sub, dest / sub.name)
+        entry = {
+            "path": str(dest.relative_to(out)),
+            "code": old.get("code"),
+            "fingerprint": old.get("fingerprint"),
+            "moved": now(),
+        }
+        manifest = {**exp.manifest(), "superseded": [*old.get("superseded", []), entry]}
+        atomic_write_json(out / MANIFEST, manifest)
+    finally:
+        store.release()
+    return dest
 
 
 def run_experiment(
@@ -117,15 +190,20 @@ def run_experiment(
     progress: bool | None = None,
     dry_run: bool = False,
     retry_failed: bool = False,
+    new_session: bool = False,
     echo=print,
 ) -> Outcome:
     out = Path(out)
     jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     if dry_run:
-        done, _ = _check_out_dir(exp, out, retry_failed)
+        done, state = _check_out_dir(exp, out, retry_failed)
+        if state == "other-code" and new_session:
+            done = 0
         pending = exp.design.n_runs - done
         echo(describe(exp))
         echo(f"{out}: {done:,} runs stored, {pending:,} to run")
+        if state == "other-code" and pending and not new_session:
+            echo(f"refused when run: {_other_code_error(exp, out).detail}")
         if scheduler:
             backend = make_backend(exp.base, jobs, scheduler, exp.timeseries)
             workers = max(1, backend.workers)
@@ -143,7 +221,17 @@ def run_experiment(
             echo("nothing to run: the results are complete")
         return Outcome(out, None, dry_run=True)
 
-    _check_out_dir(exp, out)  # refuse a foreign folder before connecting anywhere
+    done, state = _check_out_dir(exp, out, retry_failed)  # refuse before connecting anywhere
+    if state == "other-code":
+        if done >= exp.design.n_runs and not new_session:  # nothing to run, nothing can mix
+            echo(
+                f"{out}: complete, made by other code ({describe_code(store_code(out))}); nothing run"
+            )
+            return Outcome(out, ExecutionReport(done, done, 0, 0, False, 0.0, "none", 0))
+        if not new_session:
+            raise _other_code_error(exp, out)
+        dest = set_aside(exp, out)
+        echo(f"new session: the runs of the other code were moved to {dest}")
     backend = make_backend(exp.base, jobs, scheduler, exp.timeseries)  # may refuse the scheduler
     try:
         store = ResultsStore.create_or_resume(out, exp.manifest())
@@ -158,7 +246,12 @@ def run_experiment(
         prov = store.provenance() or base_provenance(
             exp.base, sweep_file=exp.sweep_file, overrides=exp.overrides
         )
+        if state == "other-code":  # a new session under this code: its identity is the folder's
+            from sim.experiments.provenance import git_info, versions
+
+            prov.update(versions=versions(), git=git_info(), code=exp.code)
         session = {
+            "id": f"{len(prov.get('sessions') or []) + 1}-{uuid.uuid4().hex[:8]}",
             "start": now(),
             "end": None,
             "status": "running",
@@ -168,6 +261,7 @@ def run_experiment(
             "versions": prov.get("versions"),
             "git": prov.get("git"),
             "sweep_file_sha256": exp.sweep_file.sha256 if exp.sweep_file is not None else None,
+            "code": exp.code,
         }
         if prov.get("sessions"):  # later sessions record what ran them too
             from sim.experiments.provenance import git_info, versions
@@ -184,6 +278,7 @@ def run_experiment(
                 chunk_size=chunk_size or exp.chunk_size,
                 progress=progress,
                 retry_failed=retry_failed,
+                stamp={"session_id": session["id"], "code_sha256": exp.code["source_sha256"][:16]},
             )
         except Exception as exc:  # recorded in the provenance, then reported
             session.update(end=now(), status=f"failed: {type(exc).__name__}: {str(exc)[:200]}")

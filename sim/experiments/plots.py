@@ -27,6 +27,30 @@ def _measure(col: str):
     return m.ylabel, m.scale
 
 
+COMPARE_FIGURES = ("fig_timeseries.png", "fig_effects.png", "fig_convergence.png")
+# colours of variants that are not structures (scenario names): Okabe-Ito, colour-blind safe
+OTHER_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442")
+
+
+def remove_stale(out, names, keep=()) -> None:
+    """Delete figures an earlier analysis wrote but this one did not (e.g. --no-figures)."""
+    kept = {Path(k).name for k in keep}
+    for name in names:
+        if name not in kept:
+            (Path(out) / name).unlink(missing_ok=True)
+
+
+def variant_color(label: str, labels: list[str]) -> str:
+    if label in style.STRUCTURE_COLORS:
+        return style.structure_color(label)
+    others = [x for x in labels if x not in style.STRUCTURE_COLORS]
+    return OTHER_COLORS[others.index(label) % len(OTHER_COLORS)]
+
+
+def variant_label(label: str) -> str:
+    return style.structure_label(label) if label in style.STRUCTURE_COLORS else label
+
+
 def compare_figures(result, out) -> list[Path]:
     """Time-series bands per structure and a forest plot of paired effects."""
     import pandas as pd
@@ -52,14 +76,16 @@ def compare_figures(result, out) -> list[Path]:
                 if not pd.api.types.is_numeric_dtype(x):
                     with contextlib.suppress(ValueError, TypeError):
                         x = pd.to_datetime(x)
-                c = style.structure_color(s)
-                ax.plot(x, b["mean"] * scale, color=c, lw=1.4, label=style.structure_label(s))
+                c = variant_color(s, result.structures)
+                ax.plot(x, b["mean"] * scale, color=c, lw=1.4, label=variant_label(s))
                 ax.fill_between(
                     x, b["ci_low"] * scale, b["ci_high"] * scale, color=c, alpha=0.2, lw=0
                 )
             ax.set_ylabel(textwrap.fill(ylabel, 26), fontsize=8)
         axes[0, 0].legend(loc="upper left", ncols=2, frameon=False)
-        axes[0, 0].set_title(f"{result.track}: mean and 95% CI per structure (same seeds)")
+        axes[0, 0].set_title(
+            f"{result.track or 'scenarios'}: mean and 95% CI per variant (same seeds)"
+        )
         st = style
         if pd.api.types.is_datetime64_any_dtype(pd.to_datetime(bands["x"], errors="coerce")):
             st.format_date_axis(
@@ -87,7 +113,7 @@ def compare_figures(result, out) -> list[Path]:
                     continue
                 r = sub.loc[s]
                 lo, hi, mid = float(r["ci_low"]), float(r["ci_high"]), float(r["diff"])
-                c = style.structure_color(s)
+                c = variant_color(s, result.structures)
                 if math.isfinite(lo) and math.isfinite(hi):
                     ax.plot([lo, hi], [y, y], color=c, lw=2)
                 ax.plot([mid], [y], "o", color=c)
@@ -100,7 +126,49 @@ def compare_figures(result, out) -> list[Path]:
         fig.tight_layout()
         paths.append(style.save_figure(fig, out / "fig_effects.png"))
         plt.close(fig)
+    curve = result.curve
+    if curve is not None and len(curve):
+        paths.append(convergence_figure(curve, result, out))
     return paths
+
+
+def convergence_figure(curve, result, out) -> Path:
+    """Half-width of each paired difference's CI against the replicates used (log-log), with
+    the sd/sqrt(n) law through the last point and the target precision."""
+    plt = _plt()
+    metrics = list(dict.fromkeys(curve["metric"]))
+    ncol = min(3, len(metrics))
+    nrow = math.ceil(len(metrics) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.0 * nrow), squeeze=False)
+    conv = result.convergence
+    for k, m in enumerate(metrics):
+        ax = axes[k // ncol, k % ncol]
+        for s in dict.fromkeys(curve.loc[curve.metric == m, "structure"]):
+            c = curve[(curve.metric == m) & (curve.structure == s)]
+            c = c[np.isfinite(c["half_width"]) & (c["half_width"] > 0)]
+            if c.empty:
+                continue
+            color = variant_color(s, result.structures)
+            ax.plot(c["n"], c["half_width"], "o-", color=color, lw=1.2, ms=3, label=s)
+        if conv is not None and len(conv):
+            tgt = conv.loc[conv.metric == m, "target"]
+            if len(tgt) and np.isfinite(tgt.iloc[0]) and tgt.iloc[0] > 0:
+                ax.axhline(tgt.iloc[0], color="#444444", lw=0.8, ls="--", label="target")
+        with contextlib.suppress(ValueError):
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+        ax.set_xlabel("replicates (first n seeds)")
+        ax.set_ylabel("95% CI half-width")
+        ax.set_title(m, fontsize=9)
+        if k == 0:
+            ax.legend(frameon=False, fontsize=7)
+    for k in range(len(metrics), nrow * ncol):
+        axes[k // ncol, k % ncol].set_visible(False)
+    fig.suptitle(f"Convergence of the paired differences vs {result.baseline}")
+    fig.tight_layout()
+    path = style.save_figure(fig, Path(out) / "fig_convergence.png")
+    plt.close(fig)
+    return path
 
 
 def sensitivity_figure(table, method: str, out) -> Path | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import subprocess
 import sys
@@ -52,14 +53,64 @@ def scenario_files(sc) -> dict[str, str | None]:
     return {str(p): file_sha256(p) for p in files}
 
 
+# Distributions whose versions are recorded (read from package metadata: SALib, for one, has
+# no __version__ attribute).
+DISTRIBUTIONS = ("mesa", "numpy", "pandas", "scipy", "pyarrow", "SALib", "matplotlib", "networkx")
+
+
 def versions() -> dict:
+    from importlib import metadata
+
     out = {"syriasim": core.version(), "python": sys.version.split()[0]}
-    for mod in ("mesa", "numpy", "pandas", "pyarrow", "SALib"):
+    for dist in DISTRIBUTIONS:
         try:
-            out[mod] = __import__(mod).__version__
-        except Exception:  # noqa: BLE001
-            out[mod] = None
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
     return out
+
+
+def _package_root() -> Path:
+    import sim
+
+    return Path(sim.__file__).resolve().parent
+
+
+@functools.lru_cache(maxsize=4)
+def _source_sha256(root: Path) -> str:
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*")):
+        if f.is_file() and "__pycache__" not in f.parts and f.suffix not in (".pyc", ".pyo"):
+            h.update(f.relative_to(root).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def code_identity() -> dict:
+    """What code made the runs: the package version, a hash of every file of the imported
+    ``sim`` package (code and shipped data; it changes with any edit, committed or not) and
+    the git commit with its dirty flag when the package sits in a git checkout."""
+    root = _package_root()
+    git = git_info(root.parent)
+    return {
+        "version": core.version(),
+        "source_sha256": _source_sha256(root),
+        "commit": git.get("commit"),
+        "dirty": git.get("dirty"),
+    }
+
+
+def describe_code(code: dict | None) -> str:
+    """One line: version, source hash, commit and dirty flag."""
+    if not code:
+        return "unknown (folder written before code identities were recorded)"
+    commit = code.get("commit")
+    git = f"git {commit[:12]}" if commit else "git n/a"
+    dirty = {True: "yes (uncommitted edits)", False: "no"}.get(
+        code.get("dirty"), "n/a (not a git checkout)"
+    )
+    sha = str(code.get("source_sha256"))[:12]
+    return f"syriasim {code.get('version')}, source sha256 {sha}, {git}, dirty: {dirty}"
 
 
 def base_provenance(base, *, sweep_file=None, overrides=()) -> dict:
@@ -73,6 +124,7 @@ def base_provenance(base, *, sweep_file=None, overrides=()) -> dict:
         },
         "versions": versions(),
         "git": git_info(),
+        "code": code_identity(),
         "sessions": [],
     }
     if sweep_file is not None:

@@ -23,6 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import UserError
+from sim.experiments.convergence import (
+    index_warnings,
+    noise_share,
+    replicate_lines,
+    replicate_table,
+)
 from sim.experiments.store import ResultsStore, atomic_write_bytes
 
 
@@ -90,17 +96,15 @@ def analyze(
     rows = []
     for m in chosen:
         Y = means[f"metric.{m}"].to_numpy(dtype=float)
-        total_var = float(np.nanvar(ok[f"metric.{m}"].to_numpy(dtype=float)))
-        within = (
-            ok.groupby("point_id")[f"metric.{m}"].var(ddof=1).mean()
+        noise = (
+            noise_share(ok[f"metric.{m}"], ok["point_id"])
             if man["design"]["replicates"] > 1
             else math.nan
         )
-        noise = float(within / total_var) if total_var > 0 and within == within else math.nan
         if not np.all(np.isfinite(Y)):
             rows += [{"metric": m, "parameter": p, "note": "non-finite values"} for p in params]
             continue
-        if np.nanstd(Y) == 0:
+        if np.ptp(Y) <= 1e-12 * max(1.0, float(np.abs(Y).max())):  # rounding noise only
             rows += [
                 {"metric": m, "parameter": p, "note": "constant across the design"} for p in params
             ]
@@ -165,7 +169,7 @@ def analyze(
     return method, table
 
 
-def markdown(method: str, table, name: str = "") -> str:
+def markdown(method: str, table, name: str = "", replicates=None, precision: float = 0.05) -> str:
     lines = [f"# Sensitivity ({method}){': ' + name if name else ''}", ""]
     if method == "sobol":
         cols, head = (
@@ -206,23 +210,49 @@ def markdown(method: str, table, name: str = "") -> str:
                 f"Mostly seed noise (noise share > 0.5): {', '.join(noisy)}. Their indices are unreliable; "
                 "use more replicates (or a larger sample) before reading them.",
             ]
+    warn = index_warnings(method, table)
+    if warn:
+        lines += ["", "## Convergence warnings", ""] + [f"- {w}" for w in warn]
+    if replicates is not None and len(replicates):
+        lines += [""] + replicate_lines(replicates, precision)
     return "\n".join(lines) + "\n"
 
 
 def sensitivity(
-    out, metrics: list[str] | None = None, *, num_resamples: int = 1000, figure: bool = True
+    out,
+    metrics: list[str] | None = None,
+    *,
+    num_resamples: int = 1000,
+    figure: bool = True,
+    precision: float = 0.05,
 ):
-    """Analyse, then write sensitivity.csv, sensitivity.md and fig_sensitivity.png into ``out``."""
+    """Analyse, then write sensitivity.csv, sensitivity.md and fig_sensitivity.png into ``out``
+    (a grid sweep: its response curves and per-cell differences, see :mod:`.grid`)."""
+    store = ResultsStore(out)
+    man = store.manifest()
+    if man.get("kind") == "sweep" and man["design"]["method"] == "grid":
+        from sim.experiments.grid import grid_analysis
+
+        return grid_analysis(out, metrics, figure=figure)
     method, table = analyze(out, metrics, num_resamples=num_resamples)
     out = Path(out)
-    name = ResultsStore(out).manifest().get("name", "")
+    runs = store.read_runs()
+    ok = runs[runs.status == "ok"]
+    reps = (
+        replicate_table(ok, list(dict.fromkeys(table["metric"])), precision)
+        if man["design"]["replicates"] > 1
+        else None
+    )
     atomic_write_bytes(out / "sensitivity.csv", table.to_csv(index=False).encode())
-    md = markdown(method, table, name)
+    md = markdown(method, table, man.get("name", ""), reps, precision)
     atomic_write_bytes(out / "sensitivity.md", md.encode())
     fig = None
     if figure:
         from sim.experiments.plots import sensitivity_figure
 
-        ok = table[table.get("note").isna()] if "note" in table else table
-        fig = sensitivity_figure(ok, method, out)
+        ok_rows = table[table.get("note").isna()] if "note" in table else table
+        fig = sensitivity_figure(ok_rows, method, out)
+    from sim.experiments.plots import remove_stale
+
+    remove_stale(out, ("fig_sensitivity.png",), keep=[fig] if fig else [])
     return method, table, md, fig

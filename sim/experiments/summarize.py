@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
+from sim.experiments.provenance import describe_code
+from sim.experiments.stats import fmt_g
 from sim.experiments.store import ResultsStore
 
 
@@ -57,12 +58,8 @@ def _writer_alive(out) -> bool:
     return False
 
 
-def _g(v) -> str:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    return "n/a" if math.isnan(f) else f"{f:.4g}"
+def _g4(v) -> str:
+    return fmt_g(v, 4)
 
 
 def render(info: dict, out) -> str:
@@ -95,18 +92,25 @@ def render(info: dict, out) -> str:
         sf = prov["sweep_file"]
         lines.append(f"  sweep file: {sf['path']}  sha256 {sf['sha256'][:16]}")
     v = prov.get("versions") or {}
-    g = prov.get("git") or {}
+    lines.append(f"  code of the stored runs: {describe_code(man.get('code'))}")
     lines.append(
-        f"  code: syriasim {v.get('syriasim')}, git {str(g.get('commit'))[:12]}{' (dirty)' if g.get('dirty') else ''}, mesa {v.get('mesa')}, python {v.get('python')}"
+        "  libraries: " + ", ".join(f"{k} {val}" for k, val in v.items() if k != "syriasim" and val)
     )
+    for old in man.get("superseded", []):
+        lines.append(
+            f"  superseded: runs of other code set aside in {old.get('path')} "
+            f"({describe_code(old.get('code'))})"
+        )
     sessions = prov.get("sessions", [])
     alive = _writer_alive(out)
     for i, s in enumerate(sessions):
         if s.get("status") == "running" and (i < len(sessions) - 1 or not alive):
             s = {**s, "status": "ended abruptly (killed or crashed; its finished chunks are kept)"}
         lines.append(
-            f"  session {s.get('start')} -> {s.get('end') or '?'}: {s.get('status')}, backend {s.get('backend')} x{s.get('workers')}, ran {s.get('ran', '?')} ({s.get('failed', '?')} failed)"
+            f"  session {s.get('id', i + 1)} {s.get('start')} -> {s.get('end') or '?'}: {s.get('status')}, backend {s.get('backend')} x{s.get('workers')}, ran {s.get('ran', '?')} ({s.get('failed', '?')} failed)"
         )
+        if s.get("code"):
+            lines.append(f"    code: {describe_code(s['code'])}")
     if info["metrics"] is not None:
         lines.append("")
         lines.append(
@@ -114,7 +118,7 @@ def render(info: dict, out) -> str:
         )
         for name, r in info["metrics"].iterrows():
             lines.append(
-                f"  {name:40s} {int(r['count']):6d} {_g(r['mean']):>11s} {_g(r['std']):>11s} {_g(r['min']):>11s} {_g(r['max']):>11s}"
+                f"  {name:40s} {int(r['count']):6d} {_g4(r['mean']):>11s} {_g4(r['std']):>11s} {_g4(r['min']):>11s} {_g4(r['max']):>11s}"
             )
     if info["failures"] is not None:
         lines.append("")
