@@ -1,10 +1,23 @@
-"""Fighting on the area network: violence, changes of control, encirclement and sieges.
+"""Fighting on the area network: offensives, force balance, sieges, deals, violence and people.
 
-Each week every road between areas held by hostile parties is a front line. Its intensity sets
-the deaths it causes and the chance that one side takes the other's area; the stronger side (with
-a defensive bonus for cities and a growing bonus against besieged enclaves) is more likely to win.
-Ceasefires act through a per-edge suppression factor set by the ceasefire track.
-Random draws come from the fighting stream, a fixed number per road per week.
+Each week every road between hostile areas is a front line with some background fighting. Each
+side then chooses a few offensives by its war aims (`AIMS`): the fronts where it is strongest
+relative to the defender, weighted towards populous targets. A side's number of offensives grows
+with its strength and outside support (dated interventions: Iran and Hezbollah, the coalition and
+the SDF, Russia, Turkey); ISIL attacks only while its strength exceeds a holding level (expand,
+then hold). Only an offensive can take an area, with a chance rising with the attacker's advantage
+(strength plus outside support, minus the defender's and a city's defensive bonus, plus the
+attrition of a siege).
+
+A small enclave cut off by its enemies is encircled; it becomes besieged only after enough
+fighting around it (`siege_fighting_weeks`), so no siege exists at the start. A besieged area under
+offensive can agree a deal: it passes to the besieger and part of its people are evacuated to the
+rear of their own side ("reconciliation"). Deaths come from fighting (more where air power backs an
+offensive) and from sieges; people flee fighting (a share abroad as refugees, the rest to safer
+neighbours as displaced people), but not out of a besieged area.
+
+Ceasefires act through a per-road suppression factor set by the ceasefire track. Random draws
+come from the fighting stream, a fixed number per road and per area per week.
 """
 
 from __future__ import annotations
@@ -26,6 +39,20 @@ from sim.territory import (
 )
 
 NOISE_SIGMA = 0.5  # week-to-week spread of deaths on a front (lognormal)
+NO_AIM = -np.inf
+# War aims: attacker (row) x defender (column) weight added to an offensive's priority; NO_AIM =
+# never attacks. The government wants every area back (its weight is the `government_war_aims`
+# diplomacy parameter, filled in at run time); the opposition fights the government first; ISIL
+# expands against everyone; the Kurdish forces (SDF) take ISIL's territory only once backed by
+# the coalition (a dated decision), and otherwise only defend.
+AIMS = np.array(
+    [
+        [NO_AIM, 0.0, -0.5, NO_AIM],
+        [0.0, NO_AIM, -0.5, NO_AIM],
+        [0.0, 0.0, NO_AIM, 0.0],
+        [NO_AIM, NO_AIM, 0.0, NO_AIM],
+    ]
+)
 
 
 class Conflict:
@@ -34,22 +61,81 @@ class Conflict:
         t = model.territory
         self.p = model.config.data["params"]["fighting"]
         self.rng = model.streams["fighting"]
+        n, e = t.n, len(t.edge_u)
+        # Directed roads: attacker holds src, target is dst; both directions of every road.
+        self.src = np.concatenate([t.edge_u, t.edge_v])
+        self.dst = np.concatenate([t.edge_v, t.edge_u])
+        self.road = np.concatenate([np.arange(e), np.arange(e)])
         self.pop_factor = np.clip(
             np.sqrt((t.population[t.edge_u] + t.population[t.edge_v]) / 2 / 1e5), 0.3, 3.0
         )
         self.city_bonus = self.p["city_defence"] * np.log10(np.maximum(t.population, 1e4) / 1e4)
-        self.suppression = np.ones(len(t.edge_u))  # set by the ceasefire track each week
-        self.edge_intensity = np.zeros(len(t.edge_u))
-        self.area_fighting = np.zeros(t.n)
-        self.changed = 0
+        self.priority = self.p["population_priority"] * np.log10(
+            np.maximum(t.population, 1e4) / 1e4
+        )
+        self.aims = AIMS.copy()
+        self.aims[GOV, OPP] = model.diplomacy["government_war_aims"]
+        # Outside support: relative boost of side a fighting side d in area i, and air power.
+        self.support = np.zeros((4, 4, n))
+        self.air = np.zeros((4, 4, n), dtype=bool)
+        self.suppression = np.ones(e)  # set by the ceasefire track each week
+        self.edge_intensity = np.zeros(e)
+        self.area_fighting = np.zeros(n)
+        self.offensive = np.zeros(2 * e, dtype=bool)
+        self.siege_fighting = np.zeros(n)  # fighting accumulated while encircled
+        self.besieged_weeks = np.zeros(n, dtype=np.int64)
+        self.changed = self.deals = 0
+        self.deaths = self.displaced_week = self.refugees_week = 0.0
+        self.refugees = 0.0  # people who left the country (stock)
+        self.need_ratio = np.divide(t.in_need, t.population, out=np.ones(n), where=t.population > 0)
+        t.population = t.population.astype(np.float64, copy=True)  # people move during a run
+        # The opposition group that would hold each area if it rose (drawn once, like holders).
+        weights = model.roster.strength / model.roster.strength.sum()
+        self.cell = model.streams["init"].choice(model.roster.n, size=n, p=weights)
         self._encircled = self._besieger = None
         self.update_sieges(advance=False)
 
+    # -- outside support (dated decisions) ------------------------------------------------------
+    def intervene(
+        self,
+        backs: int,
+        boost: float,
+        against: tuple[int, ...] = (GOV, OPP, ISIL, KURD),
+        areas: np.ndarray | None = None,
+        air: bool = False,
+    ) -> None:
+        """An outside power backs `backs` against `against` in `areas` (all by default): its
+        strength there rises by `boost` (relative); with `air`, its offensives kill more."""
+        mask = np.ones(self.model.territory.n, dtype=bool) if areas is None else areas
+        for d in against:
+            if d != backs:
+                self.support[backs, d] += boost * mask
+                self.air[backs, d] |= air & mask
+
+    def set_control(self, controller: np.ndarray) -> None:
+        """Replace the map by an observed one (a forecast from a known state, never used in a
+        scenario run): opposition areas keep their group or get the one that would rise there;
+        encirclement is recomputed, siege clocks of areas that changed hands restart."""
+        t = self.model.territory
+        changed = t.controller != controller
+        t.controller[:] = controller
+        was_held = t.holder >= 0
+        t.holder[:] = np.where(controller == OPP, np.where(was_held, t.holder, self.cell), -1)
+        t.challenger[changed] = -1
+        self.siege_fighting[changed] = 0.0
+        self.besieged_weeks[changed] = 0
+        t.encircled_weeks[changed] = 0
+        self.model._route_tree = None
+        self.update_sieges(advance=False)
+
+    # -- the week ---------------------------------------------------------------------------------
     def side_strength(self) -> np.ndarray:
-        """Strength of whoever holds each area."""
+        """Own strength of whoever holds each area (before outside support)."""
         m = self.model
         t = m.territory
-        by_controller = np.array([m.government.strength, 0.0, m.isil.strength, m.kurds_strength])
+        by_controller = np.array(
+            [m.government.base_strength, 0.0, m.isil.strength, m.kurds_base_strength]
+        )
         s = by_controller[t.controller]
         opp = t.controller == OPP
         s[opp] = m.roster.strength[t.holder[opp]]
@@ -62,59 +148,210 @@ class Conflict:
         gov_front = (cu == GOV) | (cv == GOV)
         return hostility, gov_front
 
-    def step(self) -> float:
-        """One week of fighting. Returns conflict deaths."""
+    def offensive_counts(self) -> np.ndarray:
+        """Offensives each side can run this week: proportional to its strength with outside
+        support; ISIL's only to the strength above its holding level."""
         m, t, p = self.model, self.model.territory, self.p
-        eu, ev = t.edge_u, t.edge_v
-        hostility, gov_front = self.front()
-        air = 1.0 + p["air_campaign_violence"] * (m.government.air_support > 0) * gov_front
-        intensity = hostility * self.suppression * air
+        held = np.bincount(t.controller, minlength=4) > 0
+        opp_holders = t.holder[(t.controller == OPP) & (t.holder >= 0)]
+        opp = float(m.roster.strength[opp_holders].mean()) if len(opp_holders) else 0.0
+        strength = np.array(
+            [
+                m.government.base_strength,
+                opp,
+                max(0.0, m.isil.strength - p["isil_hold_strength"]),
+                m.kurds_base_strength,
+            ]
+        )
+        backing = 1.0 + self.support.max(axis=(1, 2))
+        return np.rint(p["offensives_per_strength"] * strength * backing * held).astype(int)
+
+    def choose_offensives(self, a, d, adv, noise) -> np.ndarray:
+        """Each side picks its offensives: the fronts of highest priority (war aim, advantage,
+        the target's population, a seeded random spread)."""
+        aims = self.aims.copy()
+        aims[KURD, ISIL] = 0.0 if self.support[KURD, ISIL].any() else NO_AIM
+        score = aims[a, d] + adv + self.priority[self.dst] + self.p["offensive_spread"] * noise
+        score[~HOSTILE[a, d]] = NO_AIM
+        offensive = np.zeros(len(a), dtype=bool)
+        for side, k in enumerate(self.offensive_counts()):
+            idx = np.flatnonzero((a == side) & np.isfinite(score))
+            if k <= 0 or not len(idx):
+                continue
+            if k < len(idx):
+                idx = idx[np.argpartition(-score[idx], k - 1)[:k]]
+            offensive[idx] = True
+        return offensive
+
+    def step(self) -> float:
+        """One week of fighting, sieges, deals and flight. Returns conflict deaths."""
+        t, p = self.model.territory, self.p
+        src, dst, road = self.src, self.dst, self.road
+        e = len(t.edge_u)
+        rng = self.rng
+        noise = rng.gumbel(size=2 * e)
+        r_capture = rng.random(2 * e)
+        z = rng.standard_normal(e)
+        r_deal = rng.random(t.n)
+        r_rise = rng.random(t.n)
+
+        c = t.controller
+        a, d = c[src], c[dst]
+        own = self.side_strength()
+        siege = p["siege_attrition"] * self.besieged_weeks / 52.0
+        att = own[src] * (1.0 + self.support[a, d, dst])
+        dfn = own[dst] * (1.0 + self.support[d, a, dst]) + self.city_bonus[dst] - siege[dst]
+        adv = att - dfn
+        off = self.choose_offensives(a, d, adv, noise)
+        self.offensive = off
+        # Intensity per road: background fighting on every front, more under an offensive, more
+        # still where air power backs it; a ceasefire suppresses both.
+        on_road = np.bincount(road, off, e) > 0
+        air_road = np.bincount(road, off & self.air[a, d, dst], e) > 0
+        hostility = HOSTILITY[c[t.edge_u], c[t.edge_v]]
+        intensity = (
+            hostility
+            * (p["front_background"] + on_road)
+            * (1.0 + p["air_campaign_violence"] * air_road)
+            * self.suppression
+        )
         self.edge_intensity = intensity
-        fighting = np.bincount(eu, intensity, t.n) + np.bincount(ev, intensity, t.n)
+        fighting = np.bincount(t.edge_u, intensity, t.n) + np.bincount(t.edge_v, intensity, t.n)
         self.area_fighting = fighting / np.maximum(t.degree, 1)
-        # Deaths: lognormal noise around the expected toll of each front.
-        z = self.rng.standard_normal(len(eu))
-        deaths = (
+        front_deaths = (
             p["deaths_per_front"]
             * intensity
             * self.pop_factor
             * np.exp(NOISE_SIGMA * z - NOISE_SIGMA**2 / 2)
+        ).sum()
+        besieged = t.status == BESIEGED
+        siege_deaths = p["siege_mortality"] / 52.0 * t.population[besieged].sum()
+
+        # Offensives take areas: one draw per directed road; one change per area per week.
+        p_win = (
+            p["capture_rate"] * self.suppression[road] / (1.0 + np.exp(-p["strength_slope"] * adv))
         )
-        # Contests: one draw per road decides whether either side takes the other's area.
-        s = self.side_strength()
-        siege = p["siege_attrition"] * t.encircled_weeks / 52.0 * (t.status == BESIEGED)
-        adv_u = s[eu] - s[ev] - self.city_bonus[ev] + siege[ev]
-        adv_v = s[ev] - s[eu] - self.city_bonus[eu] + siege[eu]
-        rate = p["capture_rate"] * intensity
-        p_u = rate / (1.0 + np.exp(-p["strength_slope"] * adv_u))
-        p_v = rate / (1.0 + np.exp(-p["strength_slope"] * adv_v))
-        r = self.rng.random(len(eu))
-        u_wins = r < p_u
-        v_wins = ~u_wins & (r < p_u + p_v)
-        winners = np.concatenate([eu[u_wins], ev[v_wins]])
-        losers = np.concatenate([ev[u_wins], eu[v_wins]])
+        win = off & (r_capture < p_win)
+        winners, losers = src[win], dst[win]
+        # Besieged areas under offensive may agree a deal instead (one draw per area).
+        attacker = np.full(t.n, -1, dtype=np.int64)
+        attacker[dst[off]] = src[off]
+        attacked = attacker >= 0
+        p_deal = 1.0 - np.exp(-p["deal_rate"] / 52.0 * self.besieged_weeks / 52.0)
+        deal = besieged & attacked & (r_deal < p_deal)
+        deal[losers] = False
+        self.deals = int(deal.sum())
+        evacuees = self._evacuate(deal)
         self.changed = 0
         if len(losers):
-            losers, first = np.unique(losers, return_index=True)  # one change per area per week
+            losers, first = np.unique(losers, return_index=True)
             winners = winners[first]
-            t.holder[losers] = np.where(t.controller[winners] == OPP, t.holder[winners], -1)
-            t.controller[losers] = t.controller[winners]
-            t.encircled_weeks[losers] = 0
-            self.changed = len(losers)
+            t.holder[losers] = np.where(c[winners] == OPP, t.holder[winners], -1)
+            t.controller[losers] = c[winners]
+        if self.deals:
+            by = attacker[deal]
+            t.holder[deal] = np.where(c[by] == OPP, t.holder[by], -1)
+            t.controller[deal] = c[by]
+        taken = np.zeros(t.n, dtype=bool)
+        taken[losers] = True
+        taken |= deal
+        taken |= self._uprisings(r_rise, ~taken)
+        self.changed = int(taken.sum())
+        self.siege_fighting[taken] = 0.0
+        t.encircled_weeks[taken] = 0
+        self.besieged_weeks[taken] = 0
+        self._flee(evacuees)
         self.update_sieges(advance=True, changed=self.changed > 0)
-        return float(deaths.sum())
+        self.deaths = float(front_deaths + siege_deaths)
+        return self.deaths
 
+    def _uprisings(self, draws: np.ndarray, free: np.ndarray) -> np.ndarray:
+        """Government-held areas with an armed challenger present rise, the sooner the more of
+        their neighbours the challenger already holds and the less outside support the
+        government has. Each area rises at most once. Returns the areas that rose."""
+        t, p = self.model.territory, self.p
+        rival = t.challenger
+        open_ = free & (t.controller == GOV) & (rival >= 0)
+        if not open_.any():
+            return open_
+        held = (t.controller[self.dst] == rival[self.src]).astype(float)
+        share = np.bincount(self.src, held, t.n) / np.maximum(t.degree, 1)
+        hazard = p["uprising_rate"] * (1.0 + p["uprising_contagion"] * share)
+        hazard /= 1.0 + self.support[GOV].max()
+        rise = open_ & (draws < 1.0 - np.exp(-hazard))
+        if rise.any():
+            t.controller[rise] = rival[rise]
+            t.holder[rise] = np.where(rival[rise] == OPP, self.cell[rise], -1)
+            rival[rise] = -1
+        return rise
+
+    # -- people -------------------------------------------------------------------------------------
+    def _evacuate(self, deal: np.ndarray) -> np.ndarray:
+        """People evacuated by this week's deals, per area of arrival: a share of each
+        surrendering area's people go to the most populous unbesieged area of their own side
+        (preferring one on a border), else abroad."""
+        t, p = self.model.territory, self.p
+        arrive = np.zeros(t.n)
+        for i in np.flatnonzero(deal):
+            people = p["evacuation_share"] * t.population[i]
+            rear = np.flatnonzero(
+                (t.controller == t.controller[i]) & (t.status != BESIEGED) & ~deal
+            )
+            border = rear[t.border[rear]]
+            rear = border if len(border) else rear
+            t.displaced[i] -= people * t.displaced[i] / max(t.population[i], 1.0)
+            t.population[i] -= people
+            if len(rear):
+                arrive[rear[np.argmax(t.population[rear])]] += people
+            else:
+                self.refugees += people
+        return arrive
+
+    def _flee(self, arrive: np.ndarray) -> None:
+        """People flee fighting (not out of a besieged area): a share abroad, the rest to
+        neighbours in proportion to how safe they are; `arrive` adds evacuees."""
+        t, p = self.model.territory, self.p
+        pop = t.population
+        leave = pop * (1.0 - np.exp(-p["flight_rate"] * self.area_fighting))
+        leave[t.status == BESIEGED] = 0.0
+        abroad = p["refugee_share"] * leave
+        inside = leave - abroad
+        safety = np.exp(-p["flight_safety"] * self.area_fighting) * (t.status != BESIEGED)
+        w = safety[self.dst]
+        total = np.bincount(self.src, w, t.n)
+        has_refuge = total > 0
+        abroad[~has_refuge] += inside[~has_refuge]  # no safe road: abroad or nowhere
+        inside[~has_refuge] = 0.0
+        share = np.divide(w, total[self.src], out=np.zeros_like(w), where=total[self.src] > 0)
+        arrive = arrive + np.bincount(self.dst, inside[self.src] * share, t.n)
+        out = inside + abroad
+        t.displaced -= out * np.divide(t.displaced, pop, out=np.zeros_like(pop), where=pop > 0)
+        t.population = pop - out + arrive
+        t.displaced += arrive
+        self.refugees += float(abroad.sum())
+        self.displaced_week = float(arrive.sum())
+        self.refugees_week = float(abroad.sum())
+        t.in_need = np.minimum(
+            t.population, self.need_ratio * (t.population - t.displaced) + t.displaced
+        )
+
+    # -- sieges -----------------------------------------------------------------------------------
     def update_sieges(self, advance: bool, changed: bool = True) -> None:
         """Encirclement: a small group of same-controller areas, without a border crossing (or
-        the capital/port for the government), whose every neighbour is hostile. Encircled long
-        enough, it is besieged; everything not government-held is hard to reach. The geometry is
-        recomputed only when control changed; the weekly update only counts weeks."""
+        the capital/port for the government), whose every neighbour is hostile. An encircled
+        area becomes besieged once the fighting around it since it was cut off reaches
+        `siege_fighting_weeks`; everything not government-held is hard to reach. The geometry is
+        recomputed only when control changed; the weekly update only accumulates."""
         t, p = self.model.territory, self.p
         if changed or self._encircled is None:
             self._encircled, self._besieger = self._encirclement()
+        enc = self._encircled
         if advance:
-            t.encircled_weeks = np.where(self._encircled, t.encircled_weeks + 1, 0)
-        besieged = self._encircled & (t.encircled_weeks >= p["siege_onset_weeks"])
+            t.encircled_weeks = np.where(enc, t.encircled_weeks + 1, 0)
+            self.siege_fighting = np.where(enc, self.siege_fighting + self.area_fighting, 0.0)
+        besieged = enc & (self.siege_fighting >= p["siege_fighting_weeks"])
+        if advance:
+            self.besieged_weeks = np.where(besieged, self.besieged_weeks + 1, 0)
         t.besieger = np.where(besieged, self._besieger, -1)
         t.status = np.where(
             besieged, BESIEGED, np.where(t.controller == GOV, ACCESSIBLE, HARD_TO_REACH)
@@ -151,4 +388,4 @@ class Conflict:
         return encircled, besieger
 
 
-__all__ = ["Conflict", "GOV", "OPP", "ISIL", "KURD"]
+__all__ = ["Conflict", "AIMS", "GOV", "OPP", "ISIL", "KURD"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sim.params import TRACK_STRUCTURE
 from sim.params import Param as P
+from sim.territory import GOVERNORATES
 
 STRUCTURE = P(
     "bilateral", "", "Cooperation structure of this decision", choices=TRACK_STRUCTURE.choices[1:]
@@ -70,6 +71,18 @@ EVENT_TYPES: dict[str, tuple[str | None, dict[str, P]]] = {
     "channel_suspended": ("ceasefire", {}),
     "russian_intervention": (None, {}),
     "coalition_campaign": (None, {}),
+    "iran_support": (None, {}),
+    "turkish_operation": (
+        None,
+        {
+            "governorate": P(
+                "Aleppo",
+                "",
+                "Governorate where the operation backs the opposition against ISIL",
+                choices=GOVERNORATES,
+            ),
+        },
+    ),
     "isil_emerges": (None, {}),
 }
 

@@ -45,6 +45,17 @@ WEEKLY: dict[str, tuple[str, str]] = {
     "pop_share_isil": ("share", "Share in ISIL-held areas"),
     "pop_share_kurdish": ("share", "Share in Kurdish-held areas"),
     "areas_changed": ("areas/week", "Areas that changed hands"),
+    "siege_deals": ("areas/week", "Besieged areas that surrendered or were evacuated by a deal"),
+    "offensives": ("offensives/week", "Offensives under way (all sides)"),
+    "besieged_areas": ("areas", "Areas besieged"),
+    "areas_government": ("areas", "Areas held by the government"),
+    "areas_opposition": ("areas", "Areas held by opposition groups"),
+    "areas_isil": ("areas", "Areas held by ISIL"),
+    "areas_kurdish": ("areas", "Areas held by the Kurdish forces (SDF)"),
+    "displaced": ("people", "Internally displaced people (stock, in the areas hosting them)"),
+    "displaced_new": ("people/week", "People newly displaced inside Syria (incl. evacuees)"),
+    "refugees": ("people", "People who fled abroad since the start (stock)"),
+    "refugees_new": ("people/week", "People who fled abroad this week"),
 }
 WEEKLY_COLUMNS = ("step", "date", *WEEKLY)
 FLOWS = (
@@ -59,6 +70,9 @@ FLOWS = (
     "ceasefire_violations",
     "collateral_strikes",
     "areas_changed",
+    "siege_deals",
+    "displaced_new",
+    "refugees_new",
 )
 
 
@@ -68,6 +82,8 @@ def weekly_record(model, week: int) -> dict:
     pop = t.population
     total = pop.sum()
     by = np.bincount(t.controller, weights=pop, minlength=4) / total
+    areas = np.bincount(t.controller, minlength=4)
+    conflict = model.conflict
     return {
         "step": week,
         "date": model.date.isoformat(),
@@ -94,7 +110,18 @@ def weekly_record(model, week: int) -> dict:
         "pop_share_opposition": float(by[OPP]),
         "pop_share_isil": float(by[ISIL]),
         "pop_share_kurdish": float(by[KURD]),
-        "areas_changed": model.conflict.changed,
+        "areas_changed": conflict.changed,
+        "siege_deals": conflict.deals,
+        "offensives": int(conflict.offensive.sum()),
+        "besieged_areas": int((t.status == BESIEGED).sum()),
+        "areas_government": int(areas[GOV]),
+        "areas_opposition": int(areas[OPP]),
+        "areas_isil": int(areas[ISIL]),
+        "areas_kurdish": int(areas[KURD]),
+        "displaced": float(t.displaced.sum()),
+        "displaced_new": conflict.displaced_week,
+        "refugees": conflict.refugees,
+        "refugees_new": conflict.refugees_week,
     }
 
 

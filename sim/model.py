@@ -78,7 +78,6 @@ class SyriaModel(mesa.Model):
             self, "ISIL", fp["isil_strength"], active=bool((t.controller == ISIL).any())
         )
         self.kurds_base_strength = fp["kurdish_strength"]
-        self.kurds_support = 0.0
         self.un = UnitedNations(self)
         self.us = Patron(self, "United States", self.roster.n)
         self.russia = Patron(self, "Russia", 1)
@@ -151,10 +150,6 @@ class SyriaModel(mesa.Model):
     @trust.setter
     def trust(self, value: float) -> None:
         self._trust = float(np.clip(value, 0.0, 1.0))
-
-    @property
-    def kurds_strength(self) -> float:
-        return self.kurds_base_strength * (1.0 + self.kurds_support)
 
     def comply(self, pressure, cost, monitoring, aims):
         """Probability that a client complies, by the scenario's compliance rule."""
@@ -235,10 +230,18 @@ class SyriaModel(mesa.Model):
                 self.trust -= self.trust_params["unilateral_loss"]
             elif kind == "russian_intervention":
                 self.government.air_support = self.fighting_params["russian_air_boost"]
+                self.conflict.intervene(GOV, self.government.air_support, air=True)
                 self.unilateral_act("russia")
             elif kind == "coalition_campaign":
                 self.isil.attrition = self.fighting_params["coalition_attrition"]
-                self.kurds_support = self.fighting_params["kurdish_support_boost"]
+                boost = self.fighting_params["kurdish_support_boost"]
+                self.conflict.intervene(KURD, boost, against=(ISIL,), air=True)
+            elif kind == "iran_support":
+                self.conflict.intervene(GOV, self.fighting_params["iran_ground_boost"])
+            elif kind == "turkish_operation":
+                area = self.territory.governorate == ev["governorate"]
+                boost = self.fighting_params["turkish_ground_boost"]
+                self.conflict.intervene(OPP, boost, against=(ISIL,), areas=area, air=True)
             elif kind == "isil_emerges":
                 self.isil_emerges()
 

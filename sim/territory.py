@@ -58,13 +58,15 @@ class Territory:
     governorate: np.ndarray  # str
     lat: np.ndarray
     lon: np.ndarray
-    population: np.ndarray  # people (constant: the model does not move people)
+    population: np.ndarray  # people present (residents and displaced people hosted); people move
     in_need: np.ndarray  # people in need of humanitarian assistance
     border: np.ndarray  # bool: a border crossing usable for cross-border aid and supply
     edge_u: np.ndarray  # int, road endpoints (u < v)
     edge_v: np.ndarray
     controller: np.ndarray  # int code (GOV, OPP, ISIL, KURD)
     nusra_share: np.ndarray  # share of fighters tied to excluded groups (Nusra/ISIL)
+    # armed challenger present in spring 2012 in a government-held area (controller code, -1 none)
+    challenger: np.ndarray | None = None
     ref_controller: np.ndarray | None = None  # the 2016 controller, for reference only
     ref_status: np.ndarray | None = None  # the 2016 UN status, for reference only
     # dynamic state, set by the model
@@ -72,6 +74,7 @@ class Territory:
     status: np.ndarray = field(default=None)
     besieger: np.ndarray = field(default=None)  # controller code besieging, -1 if none
     encircled_weeks: np.ndarray = field(default=None)
+    displaced: np.ndarray = field(default=None)  # people displaced from elsewhere, hosted here
 
     def __post_init__(self) -> None:
         n = self.n
@@ -82,6 +85,9 @@ class Territory:
         self.encircled_weeks = (
             np.zeros(n, dtype=np.int64) if self.encircled_weeks is None else self.encircled_weeks
         )
+        self.displaced = np.zeros(n) if self.displaced is None else self.displaced
+        if self.challenger is None:
+            self.challenger = np.full(n, -1, dtype=np.int64)
         self._build_adjacency()
 
     @property
@@ -182,7 +188,7 @@ def load_csv(areas_path: Path | str, roads_path: Path | str) -> Territory:
         )
     ids: dict[int, int] = {}
     cols: dict[str, list] = {c: [] for c in required}
-    ref_c, ref_s = [], []
+    ref_c, ref_s, challenger = [], [], []
     for line, row in enumerate(rows, start=2):
         key = f"line {line}"
         try:
@@ -201,6 +207,14 @@ def load_csv(areas_path: Path | str, roads_path: Path | str) -> Territory:
                 file=areas_path,
                 key=f"{key}.controller",
             )
+        rival = row.get("challenger") or "none"
+        if rival not in (*CONTROLLERS, "none"):
+            raise UserError(
+                f"unknown challenger {rival!r}; allowed: none, {', '.join(CONTROLLERS)}",
+                file=areas_path,
+                key=f"{key}.challenger",
+            )
+        challenger.append(CONTROLLERS.index(rival) if rival != "none" else -1)
         if pop < 0 or need < 0 or need > pop:
             raise UserError(
                 f"population and in_need must satisfy 0 <= in_need <= population (got {pop}, {need})",
@@ -277,6 +291,7 @@ def load_csv(areas_path: Path | str, roads_path: Path | str) -> Territory:
         edge_v=pairs[1],
         controller=np.array(cols["controller"], dtype=np.int64),
         nusra_share=np.array(cols["nusra_share"]),
+        challenger=np.array(challenger, dtype=np.int64),
         ref_controller=np.array(ref_c),
         ref_status=np.array(ref_s),
     )

@@ -15,7 +15,18 @@ TARGETS = load_targets()
 # Targets the shipped defaults do not meet, with the numbers: a finding reported in
 # docs/CALIBRATION.md ("Known misses"), never a reason to loosen the target. Strict: the day the
 # model meets one, this test fails until the entry is removed.
-KNOWN_MISSES: dict[str, str] = {}
+KNOWN_MISSES: dict[str, str] = {
+    "cw_start_near_zero": (
+        "issue 10's conflict layer (offensives, April 2012 map): less fighting on the "
+        "Damascus-Latakia route lets removal start early; mean 0.060 (5-95%: 0-0.18) over 30 "
+        "seeds vs <= 0.05; not re-fitted (docs/CALIBRATION.md, Known misses)"
+    ),
+    "access_dec2016_rejected_at_approval": (
+        "issue 10's conflict layer: more government-besieged places in the December 2016 plan; "
+        "mean 0.243 (5-95%: 0.02-0.52) over 30 seeds vs 0.142 +/- 0.05; not re-fitted "
+        "(docs/CALIBRATION.md, Known misses)"
+    ),
+}
 
 
 @pytest.fixture(scope="module")
