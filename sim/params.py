@@ -2,10 +2,10 @@
 
 This table is the single source of truth: scenario validation reads it, the resolved values of a
 run are stored with the results, and `syriasim params --markdown` renders docs/PARAMETERS.md.
-Sources: "OPCW" = OPCW / OPCW-UN Joint Mission statements (2013-14); "UNSG" = UN Secretary-General
-reports on resolutions 2139/2165/2191; "thesis" = the 2017 University of Oregon thesis (DOMAIN.md);
-"calibrated" = fitted so the historical scenario meets sim/data/targets.toml; "assumed" = a
-modelling choice with no direct empirical counterpart, to be explored by sensitivity analysis.
+Each parameter's `source` is a document key of sim/register.py (the register quotes the document
+and names the page, paragraph or box), "fitted" (tuned by `syriasim calibrate` to the record) or
+"assumed" (the register gives a plausible range and the reason). The provenance may also be
+written inline: "assumed (range LO-HI: reason)", "fitted (how)" or "DOC (locator)".
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.6,
             "1",
             "Relative increase of government strength from the Russian air campaign",
-            "calibrated",
+            "fitted",
             0.0,
             5.0,
         ),
@@ -102,7 +102,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.35,
             "1",
             "Relative increase of fighting intensity on government fronts during the Russian air campaign",
-            "calibrated",
+            "fitted",
             0.0,
             5.0,
         ),
@@ -136,7 +136,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             "1",
             "Increase of the uprising hazard per share of the area's neighbours already held by "
             "the challenger",
-            "assumed (range 0-10)",
+            "assumed (range 0-10: the 2011-12 uprising spread town to town; no measured rate)",
             0.0,
             100.0,
         ),
@@ -230,7 +230,8 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.004,
             "1/year",
             "Deaths per person per year from a siege (hunger, lack of medical care)",
-            "assumed (range 0.001-0.02)",
+            "assumed (range 0.001-0.02: starvation deaths were reported from Madaya and Yarmouk; "
+            "no rate per person is measured)",
             0.0,
             1.0,
         ),
@@ -256,7 +257,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             3.0,
             "1",
             "How strongly displaced people avoid neighbours with fighting (exp(-x * intensity))",
-            "assumed (range 0-10)",
+            "assumed (range 0-10: people fled towards calmer areas; no measured preference)",
             0.0,
             100.0,
         ),
@@ -264,7 +265,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.05,
             "1/year",
             "Growth per year of besieged the attacker's advantage against a besieged area (starvation, isolation)",
-            "calibrated",
+            "fitted",
             0.0,
             10.0,
         ),
@@ -324,7 +325,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             1.6,
             "sites/week",
             "Sites the OPCW-UN mission verifies per week at full security and cooperation",
-            "calibrated",
+            "fitted",
             0.0,
             100.0,
         ),
@@ -332,7 +333,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             170.0,
             "tonnes/week",
             "Agent moved to the port per week on a fully secure route with full cooperation",
-            "calibrated",
+            "fitted",
             0.0,
             10000.0,
         ),
@@ -356,18 +357,18 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.6,
             "share",
             "Share of route insecurity removed by Russia's security and transport",
-            "thesis",
+            "assumed",
             0.0,
             1.0,
         ),
         "route_insecurity": P(
-            0.5, "1", "Loss of transport per unit of fighting on the route", "calibrated", 0.0, 10.0
+            0.5, "1", "Loss of transport per unit of fighting on the route", "fitted", 0.0, 10.0
         ),
         "cost": P(
             0.35,
             "1",
             "Government's cost of handing over its stockpile (loss of deterrent)",
-            "calibrated",
+            "fitted",
             0.0,
             5.0,
         ),
@@ -375,7 +376,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.12,
             "attacks/week",
             "Chemical attacks per week when the government is desperate and fully capable",
-            "calibrated",
+            "fitted",
             0.0,
             10.0,
         ),
@@ -383,7 +384,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.45,
             "share",
             "Share of attack capability that needs no scheduled agent (chlorine)",
-            "OPCW",
+            "assumed",
             0.0,
             1.0,
         ),
@@ -425,17 +426,17 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             10000000,
         ),
         "convoys_per_week": P(
-            4, "convoys/week", "Cross-line convoys the UN can field per week", "UNSG", 0, 1000
+            4, "convoys/week", "Cross-line convoys the UN can field per week", "assumed", 0, 1000
         ),
-        "convoy_people": P(38394, "people", "People one convoy serves", "calibrated", 1, 1000000),
+        "convoy_people": P(38394, "people", "People one convoy serves", "fitted", 1, 1000000),
         "approval_cost": P(
-            1.01, "1", "Government's cost of approving a request on paper", "calibrated", 0.0, 5.0
+            1.01, "1", "Government's cost of approving a request on paper", "fitted", 0.0, 5.0
         ),
         "facilitation_cost": P(
             1.0983,
             "1",
             "Government's cost of facilitation letters for a convoy to an area it besieges",
-            "calibrated",
+            "fitted",
             0.0,
             5.0,
         ),
@@ -443,7 +444,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.6,
             "1",
             "Extra cost when the area is besieged by the deciding party",
-            "calibrated",
+            "fitted",
             0.0,
             10.0,
         ),
@@ -451,18 +452,18 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             1.2971,
             "1",
             "Loss of convoy success per unit of fighting along the route (exp(-x * fighting))",
-            "calibrated",
+            "fitted",
             0.0,
             10.0,
         ),
         "checkpoint_cost": P(
-            0.86, "1", "Local commander's cost of letting a convoy through", "calibrated", 0.0, 5.0
+            0.86, "1", "Local commander's cost of letting a convoy through", "fitted", 0.0, 5.0
         ),
         "medical_removal": P(
             0.5,
             "probability",
             "Chance medical items are removed from a convoy whose facilitation was forced",
-            "UNSG",
+            "assumed",
             0.0,
             1.0,
         ),
@@ -470,7 +471,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.15,
             "share/week",
             "Share of people in need in a border area reached per week by cross-border aid",
-            "UNSG",
+            "assumed",
             0.0,
             1.0,
         ),
@@ -478,7 +479,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.35,
             "share/week",
             "Share of people in an area besieged by ISIL reached per week by agreed airdrops",
-            "UNSG",
+            "assumed",
             0.0,
             1.0,
         ),
@@ -496,7 +497,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.2,
             "1",
             "Government's cost of signing (halting its offensives)",
-            "calibrated",
+            "fitted",
             0.0,
             5.0,
         ),
@@ -504,7 +505,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.3,
             "1",
             "An opposition group's cost of signing, scaled by its radical ties",
-            "calibrated",
+            "fitted",
             0.0,
             5.0,
         ),
@@ -512,7 +513,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.35,
             "1",
             "Weekly cost of holding fire on a front line where the side could gain",
-            "calibrated",
+            "fitted",
             0.0,
             5.0,
         ),
@@ -520,7 +521,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.9,
             "share",
             "Share of fighting removed on a front line where both sides hold fire",
-            "calibrated",
+            "fitted",
             0.0,
             1.0,
         ),
@@ -528,7 +529,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.5,
             "strikes/week",
             "Strikes per week on excluded fighters in a signatory area fully intermixed with them",
-            "calibrated",
+            "fitted",
             0.0,
             20.0,
         ),
@@ -536,7 +537,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.7,
             "share",
             "Share of collateral strikes avoided when geographic zones define where strikes are allowed",
-            "thesis",
+            "assumed",
             0.0,
             1.0,
         ),
@@ -544,7 +545,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.6,
             "share",
             "Share of collateral strikes avoided when co-leads share definitions of terrorists",
-            "thesis",
+            "assumed",
             0.0,
             1.0,
         ),
@@ -552,27 +553,27 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.1559,
             "1",
             "Grievance a party gains from a violation it attributes to the other side",
-            "calibrated",
+            "fitted",
             0.0,
             10.0,
         ),
-        "grievance_decay": P(0.15, "1/week", "Weekly decay of grievance", "calibrated", 0.0, 1.0),
+        "grievance_decay": P(0.15, "1/week", "Weekly decay of grievance", "fitted", 0.0, 1.0),
         "collapse_level": P(
             0.85,
             "share",
             "Violence (4-week mean) relative to the pre-ceasefire level at which a ceasefire counts as collapsed",
-            "thesis",
+            "assumed",
             0.0,
             2.0,
         ),
         "observer_effect": P(
-            0.5, "1", "Monitoring a full mission of 300 observers adds", "thesis", 0.0, 1.0
+            0.5, "1", "Monitoring a full mission of 300 observers adds", "assumed", 0.0, 1.0
         ),
         "observer_risk": P(
             0.0003,
             "1/death",
             "Risk to observers per conflict death in the week (the mission withdraws when accumulated risk reaches 1)",
-            "calibrated",
+            "fitted",
             0.0,
             1.0,
         ),
@@ -588,7 +589,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             6, "weeks", "Weeks after a collapse before the co-leads can relaunch", "assumed", 0, 520
         ),
         "max_relaunches": P(
-            1, "count", "Relaunches the co-leads attempt per ceasefire", "thesis", 0, 100
+            1, "count", "Relaunches the co-leads attempt per ceasefire", "assumed", 0, 100
         ),
     },
     "dependence": {
@@ -620,7 +621,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             1.95,
             "1",
             "Dependence lost per unit of government momentum (x10 population share won over 12 weeks): a winning government needs its patron less",
-            "calibrated",
+            "fitted",
             0.0,
             10.0,
         ),
@@ -628,7 +629,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.2,
             "share",
             "Share of Russia's leverage ceiling lost to Iran's rival patronage",
-            "thesis",
+            "assumed",
             0.0,
             1.0,
         ),
@@ -645,7 +646,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.02,
             "1/week",
             "Trust gained per week of full joint success on a bilateral track",
-            "calibrated",
+            "fitted",
             0.0,
             1.0,
         ),
@@ -653,7 +654,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.01,
             "1/accusation",
             "Trust lost per misattributed ceasefire violation",
-            "calibrated",
+            "fitted",
             0.0,
             1.0,
         ),
@@ -661,7 +662,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.15,
             "1/act",
             "Trust lost per unilateral act of one power (strike, forced access, intervention)",
-            "calibrated",
+            "fitted",
             0.0,
             1.0,
         ),
@@ -669,7 +670,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.8,
             "share",
             "Information the co-leads share at full trust under a joint structure",
-            "thesis",
+            "assumed",
             0.0,
             1.0,
         ),
@@ -683,18 +684,18 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.15,
             "1",
             "Pressure of uniform multilateral obligations (no party's own leverage engaged)",
-            "thesis",
+            "assumed",
             0.0,
             1.0,
         ),
         "multilateral_monitoring": P(
-            0.15, "share", "Monitoring under multilateral arrangements (thin)", "thesis", 0.0, 1.0
+            0.15, "share", "Monitoring under multilateral arrangements (thin)", "assumed", 0.0, 1.0
         ),
         "chaos": P(
             0.25,
             "share",
             "Share of local outcomes (checkpoints, fire on the ground) decided by actors no patron controls",
-            "thesis",
+            "assumed",
             0.0,
             1.0,
         ),
@@ -702,7 +703,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.8,
             "1",
             "Weight of the government's aim to recover every area in its decisions",
-            "thesis",
+            "assumed",
             0.0,
             5.0,
         ),
@@ -717,16 +718,16 @@ ACTORS: dict[str, Param] = {
         25,
         "groups",
         "Opposition groups (heterogeneous in US alignment, strength, radical ties)",
-        "thesis",
+        "assumed",
         1,
         5000,
     ),
-    "iran": P(True, "flag", "Iran backs the government (dilutes Russia's leverage)", "thesis"),
+    "iran": P(True, "flag", "Iran backs the government (dilutes Russia's leverage)", "Astana"),
     "turkey": P(
         True,
         "flag",
         "Turkey backs northern opposition groups (guarantor under the trilateral structure)",
-        "thesis",
+        "Astana",
     ),
 }
 

@@ -20,6 +20,7 @@ import pytest
 from sim.calibration import calibrate as cal
 from sim.calibration.runs import run_quantities
 from sim.calibration.targets import (
+    BASE_VARIANT,
     aggregate,
     default_targets_path,
     evaluate_targets,
@@ -203,7 +204,7 @@ scenario = { "tracks.access.structure" = "multilateral" }
 def stub_targets(tmp_path):
     path = tmp_path / "targets.toml"
     path.write_text(STUB_TARGETS)
-    return load_targets(path)
+    return load_targets(path, record_only=False)
 
 
 # ------------------------------------------------------------------------------------------
@@ -214,7 +215,7 @@ def stub_targets(tmp_path):
 def test_shipped_targets_cover_the_five_groups_with_sources():
     targets = load_targets()
     groups = {t.group for t in targets}
-    assert {"chemical", "access_2015", "access_2016", "ceasefire", "counterfactual"} <= groups
+    assert {"chemical", "access_2015", "access_2016", "ceasefire"} <= groups
     assert len({t.id for t in targets}) == len(targets)
     for t in targets:
         assert t.source.strip() and t.description.strip() and t.period.strip()
@@ -233,9 +234,17 @@ def test_shipped_targets_cover_the_five_groups_with_sources():
     assert by_id["access_dec2016_reached_of_requested"].value == pytest.approx(
         6000 / 930250, abs=1e-4
     )
-    # Counterfactual orderings compare two structures each.
-    orderings = [t for t in targets if t.group == "counterfactual"]
-    assert len(orderings) >= 6 and all(t.is_ordering for t in orderings)
+    # The record only: no target compares structures (those are effectiveness claims).
+    assert not any(t.variants != {BASE_VARIANT} for t in targets)
+
+
+def test_a_counterfactual_target_is_refused(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(STUB_TARGETS)
+    with pytest.raises(
+        UserError, match=r"target\[3\] \(bilateral_beats_multilateral\).*not allowed"
+    ):
+        load_targets(path)
 
 
 def test_group_filter_and_unknown_group():
@@ -368,7 +377,7 @@ def test_parallel_runs_equal_serial_runs(stub_targets):
 def test_unknown_column_names_the_quantity(tmp_path):
     path = tmp_path / "t.toml"
     path.write_text(STUB_TARGETS.replace('column = "cw_removed_frac"', 'column = "cw_gone"'))
-    targets = load_targets(path)
+    targets = load_targets(path, record_only=False)
     with pytest.raises(
         UserError,
         match="column 'cw_gone' is not in the model's timeseries table; available: step, date",
@@ -587,7 +596,27 @@ def test_effectiveness_grades_and_checks_are_valid():
     # every claim compares two different structures (or designs) on the same seeds, except the
     # cross-case ranking, which compares two measures of the historical run
     for c in claims:
-        assert c.is_ordering or c.id in ("access_2016_beats_2015", "ceasefire_harder_than_access")
+        assert c.is_ordering or c.id in (
+            "access_2016_beats_2015",
+            "access_weaker_than_chemical",
+            "ceasefire_harder_than_access",
+        )
+
+
+def test_verdict_rule_is_strict():
+    from sim.calibration.effectiveness import verdict
+
+    clear = verdict(np.array([1.0, 1.2, 0.9, 1.1, 1.0]))
+    assert clear["verdict"] == "supported" and clear["ci_low"] > 0
+    # interval above 0 but only 75% of pairs agree: not enough
+    assert verdict(np.array([2.0, 2.0, 2.0, -0.1]))["verdict"] == "undecided"
+    assert verdict(-np.array([1.0, 1.2, 0.9, 1.1]))["verdict"] == "not supported"
+    same = verdict(np.zeros(10))
+    assert same["verdict"] == "not supported" and same["share_zero"] == 1.0
+    assert verdict(np.array([1.0]))["verdict"] == "undecided"  # one pair proves nothing
+    # with draws, the interval is over the draws' means: two draws disagreeing -> undecided
+    draws = np.array([0, 0, 1, 1])
+    assert verdict(np.array([1.0, 1.0, -0.9, 1.0]), draws)["verdict"] == "undecided"
 
 
 def test_t_stat_tells_clear_orderings_from_noise(stub_targets):
@@ -631,7 +660,7 @@ end = "2016-03-26"
 """
     path = tmp_path / "t.toml"
     path.write_text(STUB_TARGETS + extra)
-    targets = load_targets(path)
+    targets = load_targets(path, record_only=False)
     seeds = [3, 4, 5]
     results = {
         r.target.id: r

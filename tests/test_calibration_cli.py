@@ -144,10 +144,30 @@ def test_effectiveness_reproduces_the_thesis_table_layout(tmp_path):
     assert set(table["model_grade"]) <= {"strong", "moderate", "weak"}
     claims = pd.read_csv(out / "claims.csv")
     assert (claims["seeds"] == 2).all() and claims["diff_mean"].notna().all()
-    # the chemical framework removes most of the stockpile; a unilateral strike removes none
-    row = claims.set_index("id").loc["cw_bilateral_beats_unilateral_us"]
-    assert row["a_mean"] > 0.5 and row["b_mean"] == 0
+    assert set(claims["verdict"]) <= {"supported", "not supported", "undecided"}
+    assert (
+        (claims["ci_low"] <= claims["diff_mean"]) & (claims["diff_mean"] <= claims["ci_high"])
+    ).all()
+    # the chemical framework removes most of the stockpile
+    assert claims.set_index("id").loc["cw_bilateral_beats_unilateral_us", "a_mean"] > 0.5
     assert "| case | thesis: goal |" in (out / "effectiveness.md").read_text()
+
+
+def test_effectiveness_over_parameter_draws_and_posterior_samples(tmp_path, capsys):
+    out = tmp_path / "eff"
+    argv = ["effectiveness", "--seeds", "1", "--draws", "2", "--out", str(out)]
+    assert main(argv) == 0
+    claims = pd.read_csv(out / "claims.csv")
+    assert (claims["draws"] == 2).all() and (claims["pairs"] == 2).all()
+    samples = tmp_path / "post.csv"
+    samples.write_text("params.diplomacy.chaos,loss\n0.2,1\n0.3,2\n")
+    assert main([*argv[:-2], "--posterior", str(samples), "--out", str(out)]) == 0
+    assert "2 rows of" in (out / "effectiveness.md").read_text()
+    samples.write_text("loss\n1\n")
+    capsys.readouterr()
+    assert main([*argv[:-2], "--posterior", str(samples), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "post.csv" in err[0] and "--posterior" in err[0]
 
 
 def test_counterfactual_runs_are_truncated_without_changing_the_weeks_kept():

@@ -112,12 +112,25 @@ def add_parser(subparsers) -> None:
         "effectiveness",
         help="goal and counterfactual effectiveness per case study (the thesis's Figure 4)",
         description=(
-            "Grade each case study's goal attainment (strong/moderate/weak) and test the thesis's "
-            "counterfactual claims with paired runs of each structure; writes effectiveness.csv, "
-            "claims.csv and effectiveness.md."
+            "Grade each case study's goal attainment (strong/moderate/weak) and give each of the "
+            "thesis's claims a verdict (supported / not supported / undecided, by a strict rule) "
+            "over parameter draws x seeds with paired runs of each structure; writes "
+            "effectiveness.csv, claims.csv and effectiveness.md."
         ),
     )
     _common(p, seeds=20, out="out/effectiveness")
+    p.add_argument(
+        "--draws",
+        type=int,
+        default=0,
+        help="parameter draws (0: the shipped defaults only; N: N Latin-hypercube draws of the "
+        "assumed parameters over their plausible ranges, or N rows of --posterior)",
+    )
+    p.add_argument("--draw-seed", type=int, default=0, help="seed of the draws (default 0)")
+    p.add_argument(
+        "--posterior",
+        help="posterior samples (CSV or Parquet, one column per dotted parameter key) to draw from",
+    )
     p.set_defaults(func=cmd_effectiveness)
 
 
@@ -238,11 +251,58 @@ def cmd_report_history(args) -> int:
     return 1 if args.check and not history.all_pass else 0
 
 
-def _write_effectiveness(scenario, seeds, jobs, out: Path):
+def _draws(args) -> tuple[list[dict], str]:
+    """Parameter draws for the claims: none (the defaults), posterior rows, or plausible ranges."""
+    from sim.docs import parameter_rows
+    from sim.register import draw_assumed
+
+    n = getattr(args, "draws", 0)
+    if n < 0:
+        raise UserError(f"--draws must be >= 0, got {n}")
+    posterior = getattr(args, "posterior", None)
+    if posterior:
+        frame = _read_samples(posterior)
+        rows = frame.sample(n=min(n, len(frame)), random_state=args.draw_seed) if n else frame
+        return rows.to_dict("records"), f"{len(rows)} rows of {posterior}"
+    if n == 0:
+        return [{}], "the shipped defaults"
+    return (
+        draw_assumed(n, args.draw_seed, parameter_rows()),
+        f"Latin-hypercube draws of the assumed parameters' plausible ranges, seed {args.draw_seed}",
+    )
+
+
+def _read_samples(path: str):
+    import pandas as pd
+
+    file = Path(path)
+    if not file.is_file():
+        raise UserError("file not found", file=path, key="--posterior")
+    try:
+        frame = pd.read_parquet(file) if file.suffix == ".parquet" else pd.read_csv(file)
+    except Exception as exc:  # any unreadable table is a user error, named once
+        raise UserError(
+            f"cannot read samples ({type(exc).__name__}); allowed: CSV or Parquet",
+            file=path,
+            key="--posterior",
+        ) from None
+    keep = [c for c in frame.columns if c.startswith(("params.", "rules."))]
+    if frame.empty or not keep:
+        raise UserError(
+            "no samples: needs rows and columns named by dotted parameter keys (params.*, rules.*)",
+            file=path,
+            key="--posterior",
+        )
+    return frame[keep]
+
+
+def _write_effectiveness(scenario, seeds, jobs, out: Path, draws=None, draws_from=None):
     from sim.calibration.effectiveness import effectiveness
 
     out.mkdir(parents=True, exist_ok=True)
-    eff = effectiveness(scenario, seeds, jobs=jobs)
+    eff = effectiveness(
+        scenario, seeds, jobs=jobs, draws=draws, draws_from=draws_from or "the shipped defaults"
+    )
     eff.table.to_csv(out / "effectiveness.csv", index=False)
     eff.claims.to_csv(out / "claims.csv", index=False)
     (out / "effectiveness.md").write_text(eff.markdown(), encoding="utf-8")
@@ -252,6 +312,8 @@ def _write_effectiveness(scenario, seeds, jobs, out: Path):
 
 def cmd_effectiveness(args) -> int:
     scenario, _ = _scenario(args)
-    _write_effectiveness(scenario, _seeds(args), _jobs(args), Path(args.out))
+    seeds, jobs = _seeds(args), _jobs(args)
+    draws, draws_from = _draws(args)
+    _write_effectiveness(scenario, seeds, jobs, Path(args.out), draws, draws_from)
     print(f"wrote {Path(args.out) / 'effectiveness.md'}, effectiveness.csv, claims.csv")
     return 0

@@ -1,7 +1,8 @@
-"""Goal and counterfactual effectiveness per case study, as the thesis defines them.
+"""Goal attainment and the thesis's claims per case study, as verdicts of the model.
 
 The thesis (its Figure 4) grades each case's *goal effectiveness* (strong / moderate / weak) and
-states what the *counterfactual* shows. This module reproduces that table from model runs:
+states what the *counterfactual* shows. Those are findings, never calibration targets: this module
+asks whether the model, fitted to the record only, supports them.
 
 - **Goal attainment** (0-1) of the historical structure, per case:
   chemical = share of the declared stockpile removed by end June 2014 (the framework's goal: all);
@@ -10,9 +11,14 @@ states what the *counterfactual* shows. This module reproduces that table from m
   ceasefire = share of pre-ceasefire violence averted from the 27 Feb 2016 cessation until the US
   suspended the bilateral channel (3 Oct 2016; goal: all of it).
   Grades: strong >= 0.60 (most of the goal), moderate >= 0.15 (a sizeable part), weak below.
-- **Counterfactual claims**, each a paired comparison over the same seeds between two structures
-  (or two designs of the same decisions); a claim holds when the mean difference has the stated
-  sign. A case's verdict holds when all its claims hold.
+- **Claims**, each a paired difference ``a - b`` claimed > 0, evaluated over parameter draws
+  (posterior samples, or draws from the assumed parameters' plausible ranges, or the shipped
+  defaults alone) x seeds with common random numbers: every structure of one draw runs on the same
+  seeds. The strict rule (``verdict``): **supported** when the 95% interval of the mean paired
+  difference lies above 0 *and* at least 80% of the pairs are > 0; **not supported** when the same
+  holds with the sign reversed, or when at least 80% of the pairs show no difference at all (the
+  mechanism does not tell the two apart); **undecided** otherwise. With several draws the interval
+  is taken over the draws' means (draws are the independent units); with one draw, over seeds.
 
 The definitions are data (``CASES``) validated by the same code as the targets file.
 """
@@ -26,9 +32,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from sim.calibration.runs import Runner, default_runner, run_quantities
-from sim.calibration.targets import Target, TargetResult, _parse_target, quantity_key, score
+from sim.calibration.runs import (
+    Runner,
+    apply_overrides,
+    default_runner,
+    make_executor,
+    run_quantities,
+)
+from sim.calibration.targets import Target, _parse_target, quantity_key, score
+
+#: The strict rule: the 95% interval of the mean paired difference excludes 0 and at least this
+#: share of the pairs agree in sign.
+CONFIDENCE = 0.95
+AGREEMENT = 0.80
+VERDICTS = ("supported", "not supported", "undecided")
 
 GRADES = (("strong", 0.60), ("moderate", 0.15), ("weak", -math.inf))
 
@@ -171,6 +190,12 @@ CASES: list[dict[str, Any]] = [
                 "b": _q(ACCESS_WINDOW, column="escalation", **_task_force("bilateral")),
             },
             {
+                "id": "access_weaker_than_chemical",
+                "claim": "goal attainment of access (2016) is below the chemical framework's",
+                "expr": "removed - reach",
+                "q": {"removed": REMOVED_JUNE_2014, "reach": REACH_2016},
+            },
+            {
                 "id": "access_us_alone_costs_trust",
                 "claim": "US unilateral (forced) access lowers US-Russia trust below the task force's",
                 "a": _q(ACCESS_WINDOW, column="us_russia_trust", **_task_force("bilateral")),
@@ -260,39 +285,96 @@ def build_checks(cases: Sequence[dict] = CASES) -> tuple[list[Target], list[Targ
     return goals, claims
 
 
+def verdict(values: np.ndarray, draw_index: np.ndarray | None = None) -> dict[str, Any]:
+    """The strict verdict on a claim ``a - b > 0`` from its paired differences.
+
+    ``draw_index`` gives each pair's parameter draw; with more than one draw the interval is
+    taken over the draws' means (pairs of one draw share its parameters)."""
+    values = np.asarray(values, dtype=float)
+    keep = ~np.isnan(values)
+    values = values[keep]
+    draws = None if draw_index is None else np.asarray(draw_index)[keep]
+    n = int(values.size)
+    out: dict[str, Any] = {
+        "pairs": n,
+        "diff_mean": math.nan,
+        "ci_low": math.nan,
+        "ci_high": math.nan,
+        "share_agree": math.nan,
+        "share_opposite": math.nan,
+        "share_zero": math.nan,
+        "verdict": "undecided",
+    }
+    if n == 0:
+        return out
+    units = values
+    if draws is not None and len(np.unique(draws)) > 1:
+        units = np.array([values[draws == d].mean() for d in np.unique(draws)])
+    mean = float(units.mean())
+    if units.size >= 2 and units.std(ddof=1) > 0:
+        half = stats.t.ppf(0.5 + CONFIDENCE / 2, units.size - 1) * units.std(ddof=1)
+        half /= math.sqrt(units.size)
+    else:  # identical units: no spread (a single unit cannot exclude anything)
+        half = 0.0 if units.size >= 2 else math.inf
+    scale = max(1e-12, 1e-9 * float(np.abs(values).max()))
+    agree = float(np.mean(values > scale))
+    opposite = float(np.mean(values < -scale))
+    zero = 1.0 - agree - opposite
+    out.update(
+        diff_mean=mean,
+        ci_low=mean - half,
+        ci_high=mean + half,
+        share_agree=agree,
+        share_opposite=opposite,
+        share_zero=zero,
+    )
+    if mean - half > 0 and agree >= AGREEMENT:
+        out["verdict"] = "supported"
+    elif (mean + half < 0 and opposite >= AGREEMENT) or zero >= AGREEMENT:
+        out["verdict"] = "not supported"
+    return out
+
+
 @dataclass
 class Effectiveness:
     table: pd.DataFrame  # one row per case: the thesis's comparison table with model numbers
-    claims: pd.DataFrame  # one row per counterfactual claim: the numbers behind each verdict
+    claims: pd.DataFrame  # one row per claim: the numbers behind each verdict
+    draws: int = 1
+    seeds: int = 0
+    draws_from: str = "the shipped defaults"
 
     def markdown(self) -> str:
-        n = int(self.claims["seeds"].max()) if len(self.claims) else 0
         lines = [
-            "# Goal and counterfactual effectiveness per case study",
+            "# Goal attainment and the thesis's claims per case study",
             "",
-            f"Model runs: {n} seeds per structure. Goal attainment grades: strong >= 0.60, moderate >= 0.15, weak below.",
+            f"Parameter draws: {self.draws} ({self.draws_from}) x {self.seeds} seeds, every structure "
+            "of a draw on the same seeds (common random numbers). Goal attainment grades: strong >= "
+            "0.60, moderate >= 0.15, weak below. A claim is **supported** when the 95% interval of "
+            "the mean paired difference lies above 0 and at least 80% of the pairs agree; **not "
+            "supported** when the same holds the other way, or at least 80% of pairs show no "
+            "difference; **undecided** otherwise. These are findings: nothing here was fitted.",
             "",
-            "| case | thesis: goal | model: goal attainment (5-95%) | model grade | match | thesis: counterfactual | model: claims holding | verdict |",
-            "|---|---|---|---|---|---|---|---|",
+            "| case | thesis: goal | model: goal attainment (5-95%) | model grade | match | thesis: counterfactual | claims supported | not supported | undecided |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for _, r in self.table.iterrows():
             lines.append(
                 f"| {r['title']} | {r['thesis_goal']} | {r['goal_attainment']:.3f} ({r['goal_p05']:.3f} – {r['goal_p95']:.3f}) | "
                 f"{r['model_grade']} | {'yes' if r['grade_matches'] else 'NO'} | {r['thesis_counterfactual']} | "
-                f"{r['claims_holding']}/{r['claims_total']} | {'reproduced' if r['counterfactual_reproduced'] else 'NOT reproduced'} |"
+                f"{r['claims_supported']}/{r['claims_total']} | {r['claims_not_supported']} | {r['claims_undecided']} |"
             )
         lines += [
             "",
-            "## Numbers behind each counterfactual verdict",
+            "## The numbers behind each verdict",
             "",
-            "| case | claim | a (mean) | b (mean) | a − b mean (5–95%) | seeds with a > b | holds |",
-            "|---|---|---|---|---|---|---|",
+            "| case | claim | a (mean) | b (mean) | a − b mean (95% interval) | pairs a > b | a = b | a < b | pairs | verdict |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for _, r in self.claims.iterrows():
             lines.append(
                 f"| {r['case']} | {r['claim']} | {_f(r['a_mean'])} | {_f(r['b_mean'])} | "
-                f"{_f(r['diff_mean'])} ({_f(r['diff_p05'])} – {_f(r['diff_p95'])}) | {r['share_seeds']:.0%} | "
-                f"{'yes' if r['holds'] else 'NO'} |"
+                f"{_f(r['diff_mean'])} ({_f(r['ci_low'])} – {_f(r['ci_high'])}) | {r['share_agree']:.0%} | "
+                f"{r['share_zero']:.0%} | {r['share_opposite']:.0%} | {r['pairs']} | **{r['verdict']}** |"
             )
         lines += [
             "",
@@ -311,6 +393,32 @@ def _qmean(per_seed: dict, q) -> float:
     return float(values.mean()) if values.size else math.nan
 
 
+def run_over_draws(
+    scenario,
+    checks: Sequence[Target],
+    seeds: Sequence[int],
+    draws: Sequence[dict[str, Any]],
+    *,
+    jobs: int = 2,
+    runner: Runner = default_runner,
+) -> tuple[dict[tuple, list[float]], np.ndarray]:
+    """Per-(draw, seed) quantity values, draw-major, and each pair's draw index."""
+    per_seed: dict[tuple, list[float]] = {}
+    executor = make_executor(jobs) if len(draws) > 1 else None
+    try:
+        for k, draw in enumerate(draws):
+            sc = apply_overrides(scenario, dict(draw), f"parameter draw {k}")
+            values = run_quantities(
+                sc, checks, list(seeds), jobs=jobs, executor=executor, runner=runner
+            )
+            for key, v in values.items():
+                per_seed.setdefault(key, []).extend(v)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    return per_seed, np.repeat(np.arange(len(draws)), len(seeds))
+
+
 def effectiveness(
     scenario,
     seeds: Sequence[int],
@@ -318,14 +426,18 @@ def effectiveness(
     jobs: int = 2,
     cases: Sequence[dict] = CASES,
     runner: Runner = default_runner,
+    draws: Sequence[dict[str, Any]] | None = None,
+    draws_from: str = "the shipped defaults",
 ) -> Effectiveness:
-    """Run every structure the cases need over the seeds; grade goals and test the claims."""
+    """Grade goals and give each claim its verdict over parameter draws x seeds."""
+    draws = list(draws) if draws else [{}]
     goals, claims = build_checks(cases)
-    per_seed = run_quantities(scenario, [*goals, *claims], list(seeds), jobs=jobs, runner=runner)
+    per_seed, draw_index = run_over_draws(
+        scenario, [*goals, *claims], seeds, draws, jobs=jobs, runner=runner
+    )
     goal_results = {r.target.group: r for r in score(goals, per_seed)}
-    claim_results: list[TargetResult] = score(claims, per_seed)
     claim_rows = []
-    for r in claim_results:
+    for r in score(claims, per_seed):
         t = r.target
         qa = next((q for q in t.quantities if q.name == "a"), None)
         qb = next((q for q in t.quantities if q.name == "b"), None)
@@ -338,12 +450,10 @@ def effectiveness(
                 "b": qb.describe() if qb else "",
                 "a_mean": _qmean(per_seed, qa) if qa else math.nan,
                 "b_mean": _qmean(per_seed, qb) if qb else math.nan,
-                "diff_mean": r.mean,
-                "diff_p05": r.quantile(0.05),
-                "diff_p95": r.quantile(0.95),
-                "share_seeds": float(np.mean(r.values > 0)) if r.values.size else math.nan,
-                "seeds": int(r.values.size),
-                "holds": bool(r.passed),
+                **verdict(r.values, draw_index),
+                "draws": len(draws),
+                "seeds": len(seeds),
+                "source": "Thesis, Figure 4",
             }
         )
     claims_df = pd.DataFrame(claim_rows)
@@ -351,6 +461,7 @@ def effectiveness(
     for c in cases:
         g = goal_results[c["case"]]
         mine = claims_df[claims_df["case"] == c["case"]]
+        counts = {v: int((mine["verdict"] == v).sum()) for v in VERDICTS}
         rows.append(
             {
                 "case": c["case"],
@@ -362,9 +473,16 @@ def effectiveness(
                 "model_grade": grade(g.mean),
                 "grade_matches": grade(g.mean) == c["thesis_goal"],
                 "thesis_counterfactual": c["thesis_counterfactual"],
-                "claims_holding": int(mine["holds"].sum()),
+                "claims_supported": counts["supported"],
+                "claims_not_supported": counts["not supported"],
+                "claims_undecided": counts["undecided"],
                 "claims_total": len(mine),
-                "counterfactual_reproduced": bool(len(mine) and mine["holds"].all()),
             }
         )
-    return Effectiveness(table=pd.DataFrame(rows), claims=claims_df)
+    return Effectiveness(
+        table=pd.DataFrame(rows),
+        claims=claims_df,
+        draws=len(draws),
+        seeds=len(seeds),
+        draws_from=draws_from,
+    )

@@ -508,12 +508,17 @@ def _parse_target(raw: Any, index: int, file: str) -> Target:
 
 
 def load_targets(
-    path: str | Path | None = None, *, groups: Iterable[str] | None = None
+    path: str | Path | None = None,
+    *,
+    groups: Iterable[str] | None = None,
+    record_only: bool = True,
 ) -> list[Target]:
     """Load and validate a targets file (default: the shipped one).
 
     Raises ``UserError`` (one line naming the file, the key and what is allowed) on any mistake.
     ``groups`` keeps only targets of those groups (unknown group names are an error).
+    With ``record_only`` (the default) every quantity must come from the scenario itself: a
+    comparison between structures is a finding to evaluate, never a target to fit.
     """
     path = Path(path) if path is not None else default_targets_path()
     file = str(path)
@@ -538,6 +543,15 @@ def load_targets(
         if t.id in seen:
             raise UserError(f"duplicate target id {t.id!r}", file=file, key="target.id")
         seen.add(t.id)
+    for i, t in enumerate(targets):
+        if record_only and t.variants != {BASE_VARIANT}:
+            raise UserError(
+                "a target compares the scenario with the record only; q.*.scenario and "
+                "q.*.events (counterfactual structures) are not allowed: comparisons between "
+                "structures are claims that `syriasim effectiveness` evaluates",
+                file=file,
+                key=f"target[{i}] ({t.id})",
+            )
     if groups is not None:
         groups = list(groups)
         available = sorted({t.group for t in targets})

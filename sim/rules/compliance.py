@@ -19,17 +19,11 @@ from sim.rules.registry import compliance_rule
 @compliance_rule(
     "logistic",
     params={
-        "bias": P(1.0, "logit", "Baseline propensity to comply", "calibrated", -10.0, 10.0),
-        "pressure_weight": P(
-            10.0, "logit/unit", "Weight of patron pressure", "calibrated", 0.0, 20.0
-        ),
-        "monitoring_weight": P(1.5, "logit/unit", "Weight of being seen", "calibrated", 0.0, 20.0),
-        "cost_weight": P(
-            3.0, "logit/unit", "Weight of the client's own cost", "calibrated", 0.0, 20.0
-        ),
-        "aims_weight": P(
-            1.0, "logit/unit", "Weight of the client's war aims", "calibrated", 0.0, 20.0
-        ),
+        "bias": P(1.0, "logit", "Baseline propensity to comply", "fitted", -10.0, 10.0),
+        "pressure_weight": P(10.0, "logit/unit", "Weight of patron pressure", "fitted", 0.0, 20.0),
+        "monitoring_weight": P(1.5, "logit/unit", "Weight of being seen", "fitted", 0.0, 20.0),
+        "cost_weight": P(3.0, "logit/unit", "Weight of the client's own cost", "fitted", 0.0, 20.0),
+        "aims_weight": P(1.0, "logit/unit", "Weight of the client's war aims", "fitted", 0.0, 20.0),
     },
 )
 def logistic(p, pressure, cost, monitoring, aims):
