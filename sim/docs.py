@@ -5,6 +5,7 @@ from __future__ import annotations
 from sim.events import COMMON_FIELDS, EVENT_TYPES
 from sim.metrics import WEEKLY
 from sim.params import ACTORS, MECHANISMS, NETWORK, TRACK_STRUCTURE, Param
+from sim.policies import POLICY_FIELDS, TRIGGERS
 from sim.register import DOCUMENTS, provenance
 from sim.rules import COMPLIANCE_RULES, LEVERAGE_RULES
 
@@ -105,6 +106,20 @@ def parameters_markdown() -> str:
         else:
             lines.append("No further fields.")
         lines.append("")
+    lines += [
+        "## Conditional decisions (`[[policies]]`)",
+        "",
+        "A policy watches a trigger on model state from `from` to `until`; when it holds after a",
+        "week's outcomes, the decision `then` (any event type above, with its fields) enters the",
+        "timeline at the start of the next week (sim/policies.py).",
+        "",
+        *_table((f"policies[].{k}", p) for k, p in POLICY_FIELDS.items()),
+        "",
+    ]
+    for name, trigger in TRIGGERS.items():
+        lines += [f"### trigger `{name}`", "", f"Holds when {trigger.doc}.", ""]
+        if trigger.params:
+            lines += [*_table((f"{name}.{k}", p) for k, p in trigger.params.items()), ""]
     lines += [
         "## Weekly output columns (timeseries.csv)",
         "",

@@ -6,7 +6,8 @@ Weekly phases, in order:
   3. ceasefire: who holds fire on which front line, strikes on excluded fighters
   4. fighting: violence, changes of control, sieges
   5. ceasefire: collapse and relaunch; chemical weapons; humanitarian access
-  6. trust and escalation between the co-leads; data collection
+  6. policies: conditional decisions triggered by this week's outcomes join next week's timeline
+  7. trust and escalation between the co-leads; data collection
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sim.agents import (
 )
 from sim.conflict import Conflict
 from sim.metrics import WEEKLY_COLUMNS, weekly_record
+from sim.policies import Policies
 from sim.rules import COMPLIANCE_RULES, LEVERAGE_RULES
 from sim.scenario import Scenario
 from sim.territory import GOV, ISIL, KURD, OPP, load_syria, synthetic
@@ -97,6 +99,7 @@ class SyriaModel(mesa.Model):
             "ceasefire": CeasefireTrack(self),
         }
         self.events = scenario.events()
+        self.policies = Policies(scenario.data["policies"])
         self.n_steps = scenario.n_steps
         self.date = scenario.start
         self.week_log: list[dict] = []
@@ -183,11 +186,11 @@ class SyriaModel(mesa.Model):
             self._route_tree = None
         self.violence_history.append(self.violence)
         self.gov_share_history.append(self.pop_share(GOV))
-        if self.un.expose_observers(self.violence, cf.p["observer_risk"]):
-            self.week_log.append({"kind": "observers_withdrawn"})
+        self.un.expose_observers(self.violence, cf.p["observer_risk"])
         cf.after_fighting()
         chem.step()
         access.step(new_month)
+        self.schedule(self.policies.check(self))
         self.trust += self.trust_params["drift"] * (self.trust_params["baseline"] - self.trust)
         self.escalation = float(
             np.clip(self.escalation * (1 - self.trust_params["escalation_decay"]), 0.0, 1.0)
@@ -197,6 +200,14 @@ class SyriaModel(mesa.Model):
         self.datacollector.collect(self)
         if self.steps >= self.n_steps:
             self.running = False
+
+    def schedule(self, decisions: list[dict]) -> None:
+        """Conditional decisions a policy took this week join the timeline for next week."""
+        for ev in decisions:
+            self.week_log.append({"kind": "policy", "id": ev["policy"], "type": ev["type"]})
+            self.events.append(self.config.effective(ev))
+        if decisions:
+            self.events.sort(key=lambda e: (e["date"], e["id"]))
 
     def apply_events(self) -> None:
         week_end = self.date + dt.timedelta(days=7)

@@ -373,7 +373,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             5.0,
         ),
         "attack_rate": P(
-            0.12,
+            1.1588,
             "attacks/week",
             "Chemical attacks per week when the government is desperate and fully capable",
             "fitted",
@@ -572,7 +572,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
         "observer_risk": P(
             0.0003,
             "1/death",
-            "Risk to observers per conflict death in the week (the mission withdraws when accumulated risk reaches 1)",
+            "Risk to observers per conflict death in the week (a policy on observers_at_risk reads the accumulated risk; 1 = untenable)",
             "fitted",
             0.0,
             1.0,

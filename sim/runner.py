@@ -91,6 +91,7 @@ def result_of(model: SyriaModel) -> RunResult:
         "events": [{**e, "date": e["date"].isoformat()} for e in model.config.events()],
         "metrics": effectiveness(model, weekly, months),
         "ceasefires": model.tracks["ceasefire"].history,
+        "policies_fired": model.policies.fired,
         "weeks": int(len(weekly)),
     }
     return RunResult(weekly, months, summary)

@@ -12,6 +12,7 @@ import contextlib
 import copy
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import json
 import tomllib
@@ -22,6 +23,7 @@ from typing import Any
 from sim.errors import ScenarioError
 from sim.events import COMMON_FIELDS, EVENT_TYPES
 from sim.params import ACTORS, MECHANISMS, NETWORK, TRACK_STRUCTURE, Param
+from sim.policies import merge_policies, parse_policies
 from sim.rules import COMPLIANCE_RULES, LEVERAGE_RULES
 from sim.structures import TRACKS
 
@@ -39,6 +41,7 @@ TOP_KEYS = (
     "params",
     "tracks",
     "events",
+    "policies",
 )
 TRACK_KEYS = {"structure": TRACK_STRUCTURE}
 
@@ -97,13 +100,17 @@ class Scenario:
         value}}`, the selector an event id or `type:TYPE` (every event of that type). This is how
         a counterfactual changes how a decision was taken (e.g. zones on a ceasefire)."""
         raw = copy.deepcopy(self.data)
+        # a policy's decision is patched like a dated one (by the policy's id or its type)
+        decisions = [*raw["events"], *({**p["then"], "id": p["id"]} for p in raw["policies"])]
         for selector, fields in patches.items():
             if selector.startswith("type:"):
                 hits = [e for e in raw["events"] if e["type"] == selector[5:]]
+                hits += [p["then"] for p in raw["policies"] if p["then"]["type"] == selector[5:]]
             else:
                 hits = [e for e in raw["events"] if e["id"] == selector]
+                hits += [p["then"] for p in raw["policies"] if p["id"] == selector]
             if not hits:
-                ids = ", ".join(sorted(e["id"] for e in raw["events"]))
+                ids = ", ".join(sorted(e["id"] for e in decisions))
                 raise ScenarioError(
                     f"no event matches {selector!r}; event ids: {ids}",
                     file=str(self.path or self.name),
@@ -147,18 +154,17 @@ class Scenario:
 
     def events(self) -> list[dict]:
         """Events in date order, each with its effective structure (track overrides applied)."""
-        out = []
-        for ev in self.data["events"]:
-            ev = dict(ev)
-            track = EVENT_TYPES[ev["type"]][0]
-            if (
-                "structure" in ev
-                and track
-                and self.data["tracks"][track]["structure"] != "timeline"
-            ):
-                ev["structure"] = self.data["tracks"][track]["structure"]
-            out.append(ev)
-        return sorted(out, key=lambda e: (e["date"], e["id"]))
+        return sorted(
+            (self.effective(ev) for ev in self.data["events"]), key=lambda e: (e["date"], e["id"])
+        )
+
+    def effective(self, ev: dict) -> dict:
+        """A decision with its effective structure (a track's fixed structure overrides it)."""
+        ev = dict(ev)
+        track = EVENT_TYPES[ev["type"]][0]
+        if "structure" in ev and track and self.data["tracks"][track]["structure"] != "timeline":
+            ev["structure"] = self.data["tracks"][track]["structure"]
+        return ev
 
 
 def load_scenario(path: str | Path, overrides: list[str] | dict | None = None) -> Scenario:
@@ -233,6 +239,11 @@ def _tag_events(raw: dict, path: Path) -> dict:
         ev["_file"] = str(path)
         if "id" not in ev:
             raise ScenarioError("every event needs an 'id'", file=str(path), key=f"events[{i}]")
+    policies = raw.get("policies", [])
+    if isinstance(policies, list):
+        for pol in policies:
+            if isinstance(pol, dict):
+                pol["_file"] = str(path)
     return raw
 
 
@@ -241,6 +252,8 @@ def _merge(parent: dict, child: dict, path: Path) -> dict:
     for key, value in child.items():
         if key == "events":
             out["events"] = _merge_events(out.get("events", []), value)
+        elif key == "policies" and isinstance(value, list):
+            out["policies"] = merge_policies(out.get("policies", []), value)
         elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value, path)
         else:
@@ -446,7 +459,29 @@ def _resolve(raw: dict, path: Path | None, sources: tuple[Path, ...]) -> Scenari
     data["params"] = _tables(raw, "params", MECHANISMS, file)
     data["tracks"] = _tables(raw, "tracks", {t: TRACK_KEYS for t in TRACKS}, file)
     data["events"] = _events(raw.get("events", []), data, file)
+    names = _area_names() if data["network"]["source"] == "syria" else None
+    data["policies"] = parse_policies(raw.get("policies"), data, file, _check, _event, _date, names)
     return Scenario(data=data, path=path, sources=sources)
+
+
+@functools.cache
+def _area_names() -> list[str]:
+    from sim.territory import load_syria
+
+    return [str(n) for n in load_syria().name]
+
+
+def _event(ev: dict, file: str, key: str) -> dict:
+    """One decision checked against its type's fields (a policy's `then`)."""
+    ev = dict(ev)
+    _check(ev.get("type"), COMMON_FIELDS["type"], file, f"{key}.type")
+    _, fields = EVENT_TYPES[ev["type"]]
+    spec = {**{k: p for k, p in COMMON_FIELDS.items() if k != "date"}, **fields}
+    date = ev.pop("date")
+    clean = _table(ev, spec, file, key)
+    clean.pop("drop")
+    clean["date"] = date
+    return clean
 
 
 def _events(raw: list, data: dict, file: str) -> list[dict]:

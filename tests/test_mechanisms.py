@@ -176,13 +176,21 @@ def test_ceasefire_outcomes_emerge(hist_run):
 
 
 def test_observers_withdraw_when_risk_accumulates(historical):
+    """UNSMIS's end is a conditional decision: taken when the observers' risk is untenable, and
+    never taken in a run whose observers are never at risk."""
     risky = historical.with_overrides({"params.ceasefire.observer_risk": 0.01})
     m = SyriaModel(risky, seed=1)
     withdrawn = []
     for _ in range(20):
         m.step()
-        withdrawn += [e for e in m.week_log if e["kind"] == "observers_withdrawn"]
+        withdrawn += [e for e in m.week_log if e.get("type") == "observers_end"]
     assert withdrawn and m.un.observers == 0 and m.date.isoformat() < "2012-08-19"
+    safe = SyriaModel(historical.with_overrides({"params.ceasefire.observer_risk": 0.0}), seed=1)
+    for _ in range(40):
+        safe.step()
+    assert safe.un.observers == 300 and not any(
+        f["id"] == "unsmis_end" for f in safe.policies.fired
+    )
 
 
 def test_only_sealable_enclaves_are_besieged(historical):

@@ -140,16 +140,11 @@ class UnitedNations(mesa.Agent):
         self.cross_border = False
         self.airdrops = False
 
-    def expose_observers(self, deaths: float, risk_per_death: float) -> bool:
-        """Observers share the danger of the week's fighting; when the accumulated risk reaches
-        1 the mission withdraws. Returns True in the week it withdraws."""
-        if not self.observers:
-            return False
-        self.observer_risk += risk_per_death * deaths
-        if self.observer_risk >= 1.0:
-            self.observers = 0
-            return True
-        return False
+    def expose_observers(self, deaths: float, risk_per_death: float) -> None:
+        """Observers share the danger of the week's fighting. Withdrawing them is a decision (a
+        scenario policy on `observers_at_risk`), not an automatic outcome."""
+        if self.observers:
+            self.observer_risk += risk_per_death * deaths
 
     def monitoring_from_observers(self, effect: float) -> float:
         return effect * min(1.0, self.observers / 300.0)

@@ -253,8 +253,6 @@ def week_summary(model) -> str:
             attacks += 1
         elif kind == "event":
             decisions.append(EVENT_LABELS.get(item.get("type"), str(item.get("type"))))
-        elif kind == "observers_withdrawn":
-            decisions.append("UN observers withdrawn")
         elif kind == "unilateral_act":
             power = {"us": "US", "russia": "Russia"}.get(str(item.get("power")), item.get("power"))
             decisions.append(f"unilateral act by {power}")
