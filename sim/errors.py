@@ -14,3 +14,11 @@ class UserError(Exception):
 
 class ScenarioError(UserError):
     """A scenario file (or an override) is malformed, mistyped or out of range."""
+
+
+def did_you_mean(value, options) -> str:
+    """' (did you mean 'x'?)' for the closest of ``options``, or '' when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(value), [str(o) for o in options], n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

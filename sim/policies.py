@@ -23,12 +23,11 @@ through the same event dispatch as a dated decision.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, did_you_mean
 from sim.params import Param as P
 from sim.territory import BESIEGED, GOV, ISIL, KURD, OPP
 
@@ -122,34 +121,17 @@ def parse_policies(
         return []
     if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
         raise ScenarioError("must be an array of tables ([[policies]])", file=file, key="policies")
-    out, seen = [], set()
-    for i, pol in enumerate(raw):
-        pol = dict(pol)
+    out = []
+    for pol, pfile, key in identified(raw, file, "policies", "policy"):
         pol = {**pol.pop("settings", {}), **pol}  # an already validated policy reads back
-        pfile = pol.pop("_file", file)
-        key = f"policies[{pol.get('id', i)}]"
-        if not isinstance(pol.get("id"), str) or not pol["id"]:
-            raise ScenarioError("every policy needs a non-empty string 'id'", file=pfile, key=key)
-        if pol["id"] in seen:
-            raise ScenarioError("duplicate policy id", file=pfile, key=key)
-        seen.add(pol["id"])
         if pol.pop("drop", False):
             continue
-        when = pol.get("when")
-        if when not in TRIGGERS:
-            close = difflib.get_close_matches(str(when), list(TRIGGERS), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ScenarioError(
-                f"unknown trigger {when!r}{hint}; allowed: {', '.join(TRIGGERS)}",
-                file=pfile,
-                key=f"{key}.when",
-            )
+        when = check(pol.get("when", ""), POLICY_FIELDS["when"], pfile, f"{key}.when")
         spec = TRIGGERS[when].params
         allowed = set(POLICY_FIELDS) | set(spec)
         for k in pol:
             if k not in allowed:
-                close = difflib.get_close_matches(k, list(allowed), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(k, list(allowed))
                 raise ScenarioError(
                     f"unknown key{hint}; allowed for trigger {when!r}: {', '.join(sorted(allowed))}",
                     file=pfile,
@@ -169,15 +151,8 @@ def parse_policies(
                 raise ScenarioError(
                     "a named area needs network.source = 'syria'", file=pfile, key=f"{key}.area"
                 )
-            if settings["area"] not in area_names:
-                close = difflib.get_close_matches(settings["area"], area_names, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise ScenarioError(
-                    f"unknown area {settings['area']!r}{hint}; allowed: an area name of "
-                    "sim/data/areas.csv",
-                    file=pfile,
-                    key=f"{key}.area",
-                )
+            names = P("", "", "an area of sim/data/areas.csv", choices=tuple(area_names))
+            check(settings["area"], names, pfile, f"{key}.area")
         then = pol.get("then")
         if not isinstance(then, dict) or "type" not in then:
             raise ScenarioError(
@@ -203,16 +178,33 @@ def parse_policies(
     return out
 
 
-def merge_policies(parent: list[dict], child: list[dict]) -> list[dict]:
-    """Inheritance by id, as for events: a child's policy patches or adds; ``drop`` removes."""
+def identified(raw: list, file: str, section: str, noun: str):
+    """(entry copy, its file, its key) for each table of an id-keyed section (``[[events]]``,
+    ``[[policies]]``), refusing a missing or duplicate id."""
+    seen = set()
+    for i, entry in enumerate(raw):
+        entry = dict(entry)
+        efile = entry.pop("_file", file)
+        key = f"{section}[{entry.get('id', i)}]"
+        if not isinstance(entry.get("id"), str) or not entry["id"]:
+            raise ScenarioError(f"every {noun} needs a non-empty string 'id'", file=efile, key=key)
+        if entry["id"] in seen:
+            raise ScenarioError(f"duplicate {noun} id", file=efile, key=key)
+        seen.add(entry["id"])
+        yield entry, efile, key
+
+
+def merge_by_id(parent: list[dict], child: list[dict]) -> list[dict]:
+    """Inheritance of id-keyed tables: a child's entry patches the parent's of the same id or
+    is added after them (``drop`` is left for the caller)."""
     by_id = {p["id"]: dict(p) for p in parent}
     order = [p["id"] for p in parent]
-    for pol in child:
-        if pol.get("id") in by_id:
-            by_id[pol["id"]].update(pol)
+    for entry in child:
+        if entry.get("id") in by_id:
+            by_id[entry["id"]].update(entry)
         else:
-            by_id[pol.get("id")] = dict(pol)
-            order.append(pol.get("id"))
+            by_id[entry.get("id")] = dict(entry)
+            order.append(entry.get("id"))
     return [by_id[i] for i in order]
 
 

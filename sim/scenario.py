@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
-import difflib
 import functools
 import hashlib
 import json
@@ -20,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, did_you_mean
 from sim.events import COMMON_FIELDS, EVENT_TYPES
 from sim.params import ACTORS, MECHANISMS, NETWORK, TRACK_STRUCTURE, Param
-from sim.policies import merge_policies, parse_policies
+from sim.policies import identified, merge_by_id, parse_policies
 from sim.rules import COMPLIANCE_RULES, LEVERAGE_RULES
 from sim.structures import TRACKS
 
@@ -47,8 +46,7 @@ TRACK_KEYS = {"structure": TRACK_STRUCTURE}
 
 
 def _suggest(key: str, allowed) -> str:
-    close = difflib.get_close_matches(key, list(allowed), n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    hint = did_you_mean(key, list(allowed))
     return f"unknown key{hint}; allowed: {', '.join(sorted(allowed))}"
 
 
@@ -253,7 +251,7 @@ def _merge(parent: dict, child: dict, path: Path) -> dict:
         if key == "events":
             out["events"] = _merge_events(out.get("events", []), value)
         elif key == "policies" and isinstance(value, list):
-            out["policies"] = merge_policies(out.get("policies", []), value)
+            out["policies"] = merge_by_id(out.get("policies", []), value)
         elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value, path)
         else:
@@ -269,15 +267,7 @@ def _merge(parent: dict, child: dict, path: Path) -> dict:
 
 
 def _merge_events(parent: list[dict], child: list[dict]) -> list[dict]:
-    by_id = {e["id"]: dict(e) for e in parent}
-    order = [e["id"] for e in parent]
-    for ev in child:
-        if ev["id"] in by_id:
-            by_id[ev["id"]].update(ev)
-        else:
-            by_id[ev["id"]] = dict(ev)
-            order.append(ev["id"])
-    return [by_id[i] for i in order if not by_id[i].get("drop", False)]
+    return [e for e in merge_by_id(parent, child) if not e.get("drop", False)]
 
 
 def _parse_value(text: str) -> Any:
@@ -343,8 +333,7 @@ def _check(value: Any, param: Param, file: str, key: str) -> Any:
     if not isinstance(value, kind):
         raise ScenarioError(f"expected {param.allowed()}, got {value!r}", file=file, key=key)
     if param.choices and value not in param.choices:
-        close = difflib.get_close_matches(str(value), [str(c) for c in param.choices], n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(str(value), [str(c) for c in param.choices])
         raise ScenarioError(
             f"{value!r} is not allowed{hint}; expected {param.allowed()}", file=file, key=key
         )
@@ -383,8 +372,7 @@ def _rule(raw: Any, registry: dict, default: str, file: str, key: str) -> dict:
             raise ScenarioError(_suggest(k, ("name", "params")), file=file, key=f"{key}.{k}")
     name = raw.get("name", default)
     if name not in registry:
-        close = difflib.get_close_matches(str(name), list(registry), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(str(name), list(registry))
         raise ScenarioError(
             f"unknown rule {name!r}{hint}; registered: {', '.join(registry)}",
             file=file,
@@ -487,16 +475,8 @@ def _event(ev: dict, file: str, key: str) -> dict:
 def _events(raw: list, data: dict, file: str) -> list[dict]:
     if not isinstance(raw, list):
         raise ScenarioError("must be an array of tables ([[events]])", file=file, key="events")
-    out, seen = [], set()
-    for i, ev in enumerate(raw):
-        ev = dict(ev)
-        efile = ev.pop("_file", file)
-        key = f"events[{ev.get('id', i)}]"
-        if not isinstance(ev.get("id"), str) or not ev["id"]:
-            raise ScenarioError("every event needs a non-empty string 'id'", file=efile, key=key)
-        if ev["id"] in seen:
-            raise ScenarioError("duplicate event id", file=efile, key=key)
-        seen.add(ev["id"])
+    out = []
+    for ev, efile, key in identified(raw, file, "events", "event"):
         if "type" not in ev:
             raise ScenarioError(
                 f"missing 'type'; {COMMON_FIELDS['type'].allowed()}", file=efile, key=key

@@ -46,7 +46,7 @@ POLICY = "[[policies]]\nid = 'p'\nfrom = 2014-01-01\n"
         (
             POLICY + "when = 'area_taken'\narea = 'Alepo'\nthen = {type = 'airdrops'}\n",
             "policies[p].area",
-            "unknown area",
+            "is not allowed",
         ),
         (
             POLICY + "when = 'area_taken'\nby = 'russia'\nthen = {type = 'airdrops'}\n",
@@ -91,7 +91,7 @@ def test_bad_policy_via_cli_exits_2_with_one_line(tmp_path, capsys):
     path = write(tmp_path, POLICY + "when = 'nope'\nthen = {type = 'airdrops'}\n")
     assert main(["run", str(path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "policies[p].when" in err[0] and "allowed: chemical_attack" in err[0]
+    assert len(err) == 1 and "policies[p].when" in err[0] and "one of 'chemical_attack'" in err[0]
     assert not (tmp_path / "o").exists()
 
 
