@@ -8,6 +8,7 @@ Real-model runs here stop in May 2017 and use 3 replicates or fewer (a few secon
 from __future__ import annotations
 
 import math
+import re
 import shlex
 import shutil
 
@@ -319,3 +320,59 @@ def test_no_figures_removes_an_old_figure(task_force, tmp_path):
     p = cli(*args, *SHORT, "--timeseries", "monthly", "--no-figures", check=True)
     assert "were already stored" in p.stdout
     assert not list(copy.glob("fig_*.png"))
+
+
+# ------------------------------------------------------------------------------ discovery
+
+
+@pytest.mark.parametrize("method", ["prim", "cart"])
+def test_docs_discovery_example_end_to_end(tmp_path_factory, method):
+    """The docs' example as written (a 36-run grid: a categorical decision structure, an integer
+    and a real parameter), then the reported box checked against the points by hand."""
+    pytest.importorskip("ema_workbench" if method == "prim" else "sklearn")
+    text = DOCS.read_text()
+    block = text[text.index("# scenario discovery example") :].split("```")[0].splitlines()[1:3]
+    sweep_cmd, discover_cmd = (shlex.split(ln) for ln in block)
+    out = tmp_path_factory.getbasetemp() / "discovery"
+    if not (out / "sweep.json").exists():
+        args = with_option(sweep_cmd[1:], "--out", out)
+        cli(*args, "--no-progress", check=True)
+    args = [str(out) if a == "out/discovery" else a for a in discover_cmd[1:]]
+    p = cli(*args, "--method", method, check=True)
+    assert "Scenario discovery" in p.stdout
+    boxes = pd.read_csv(out / "discover_boxes.csv")
+    trade = pd.read_csv(out / "discover_tradeoff.csv")
+    assert set(boxes.kind) == {"categorical", "integer", "real"}
+    assert (out / "fig_discover.png").exists()
+    md = (out / "discover.md").read_text()
+    chosen = int(re.search(r"## Box (\d+):", md).group(1))
+    # recompute the reported box's coverage and density from the stored runs
+    metric = args[args.index("--metric") + 1]
+    thr = float(args[args.index("--threshold") + 1])
+    runs = load_runs(out)
+    keys = list(boxes.parameter.unique())
+    pts = runs.groupby([f"param.{k}" for k in keys])[f"metric.{metric}"].mean().reset_index()
+    case = pts[f"metric.{metric}"] > thr
+    inside = np.ones(len(pts), dtype=bool)
+    for _, b in boxes[boxes.box == chosen].iterrows():
+        col = pts[f"param.{b.parameter}"]
+        if b.kind == "categorical":
+            inside &= col.astype(str).isin(str(b["values"]).split(",")).to_numpy()
+        else:
+            inside &= ((col >= b.low - 1e-9) & (col <= b.high + 1e-9)).to_numpy()
+    row = trade[trade.box == chosen].iloc[0]
+    assert row.coverage == pytest.approx(case[inside].sum() / case.sum())
+    assert row.density == pytest.approx(case[inside].mean())
+    assert row.coverage >= 0.5
+    # integer limits are integers
+    ints = boxes[boxes.kind == "integer"]
+    assert (ints.low == ints.low.round()).all() and (ints.high == ints.high.round()).all()
+
+
+def test_discover_bad_threshold_is_one_line(task_force):
+    out, _, _ = task_force
+    p = cli("discover", out, "--metric", "aid_reached_total", "--threshold", "1e12")
+    assert p.returncode == 2 and "--threshold" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    p = cli("discover", out, "--metric", "nope", "--threshold", "1")
+    assert p.returncode == 2 and "unknown metric 'nope'" in p.stderr

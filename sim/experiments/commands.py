@@ -217,6 +217,34 @@ def add_parser(subparsers) -> None:
     p.add_argument("--no-figure", dest="figure", action="store_false")
     p.set_defaults(func=cmd_sensitivity)
 
+    # ---------------------------------------------------------------- discover
+    p = subparsers.add_parser(
+        "discover",
+        help="scenario discovery (PRIM or CART): which parameter boxes give a chosen outcome",
+        description="Marks each design point whose mean METRIC is above (--below: below) the "
+        "threshold as a case of interest and finds boxes of the parameter space holding them. "
+        "Writes discover.md, discover_boxes.csv, discover_tradeoff.csv and fig_discover.png.",
+    )
+    p.add_argument("dir", help="results folder of a sweep (any design) or comparison")
+    p.add_argument("--metric", required=True, help="metric defining the cases of interest")
+    p.add_argument("--threshold", required=True, type=float, help="threshold on the metric")
+    p.add_argument("--below", action="store_true", help="cases are points below the threshold")
+    p.add_argument("--method", choices=("prim", "cart"), default="prim", help="default prim")
+    p.add_argument(
+        "--min-coverage",
+        type=float,
+        default=0.5,
+        help="the box reported is the densest with at least this coverage (default 0.5)",
+    )
+    p.add_argument(
+        "--mass-min",
+        type=float,
+        default=0.05,
+        help="smallest share of the points a box may hold (default 0.05)",
+    )
+    p.add_argument("--no-figure", dest="figure", action="store_false")
+    p.set_defaults(func=cmd_discover)
+
     # ---------------------------------------------------------------- summarize
     p = subparsers.add_parser(
         "summarize",
@@ -313,6 +341,24 @@ def cmd_sensitivity(args) -> int:
         f"written: {Path(args.dir) / 'sensitivity.csv'}, {Path(args.dir) / 'sensitivity.md'}"
         + (f", {fig}" if fig else "")
     )
+    return 0
+
+
+def cmd_discover(args) -> int:
+    from sim.experiments.discover import discover
+
+    _need_dir(args.dir)
+    res = discover(
+        args.dir,
+        args.metric,
+        args.threshold,
+        below=args.below,
+        method=args.method,
+        min_coverage=args.min_coverage,
+        mass_min=args.mass_min,
+        figure=args.figure,
+    )
+    _echo(res.markdown())
     return 0
 
 

@@ -243,3 +243,36 @@ def sensitivity_figure(table, method: str, out) -> Path | None:
     path = style.save_figure(fig, Path(out) / "fig_sensitivity.png")
     plt.close(fig)
     return path
+
+
+def discover_figure(res, out) -> Path:
+    """PRIM's coverage/density trade-off (each peeling step a point, coloured by the number of
+    restricted parameters), the reported box circled."""
+    plt = _plt()
+    t = res.tradeoff
+    fig, ax = plt.subplots(figsize=(5.6, 4.2))
+    sc = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=22, zorder=3)
+    if res.method == "prim":
+        ax.plot(t["coverage"], t["density"], color="#999999", lw=0.8, zorder=2)
+    if res.chosen >= 0:
+        r = t[t.box == res.chosen].iloc[0]
+        ax.scatter([r["coverage"]], [r["density"]], s=140, facecolors="none", edgecolors="#D55E00")
+        ax.annotate(
+            f"box {res.chosen}",
+            (r["coverage"], r["density"]),
+            xytext=(6, -12),
+            textcoords="offset points",
+            fontsize=8,
+            color="#D55E00",
+        )
+    ax.set_xlabel("coverage (share of all cases in the box)")
+    ax.set_ylabel("density (share of the box that are cases)")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    fig.colorbar(sc, ax=ax, label="restricted parameters")
+    rel = "<" if res.below else ">"
+    ax.set_title(f"{res.method.upper()}: {res.metric} {rel} {res.threshold:g}", fontsize=9)
+    fig.tight_layout()
+    path = style.save_figure(fig, Path(out) / "fig_discover.png")
+    plt.close(fig)
+    return path

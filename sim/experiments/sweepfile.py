@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.errors import UserError
+from sim.experiments import core
 from sim.experiments.design import METHODS, Design, ParamSpec, build_design
 
 SWEEP_KEYS = {
@@ -202,6 +203,20 @@ def load_sweep_file(path) -> SweepFile:
     )
 
 
+def decision_fields(base) -> dict:
+    """``events.<id>.<field>`` of every dated decision's settings (its structure, zones, ...):
+    a sweep may vary how one decision was taken, the rest of the timeline unchanged."""
+    data = getattr(base, "data", None)
+    if not isinstance(data, dict) or "events" not in data:
+        return {}
+    return {
+        f"events.{e['id']}.{f}": v
+        for e in data["events"]
+        for f, v in e.items()
+        if f not in ("id", "type", "date", "note") and isinstance(v, bool | int | float | str)
+    }
+
+
 def flatten_params(tbl: dict, prefix: str = "") -> dict:
     """Accept both quoted dotted keys and nested TOML tables for parameter names."""
     out = {}
@@ -220,7 +235,7 @@ def _num(v) -> bool:
 
 def resolve_params(raw: dict, base, *, where: str, method: str) -> list[ParamSpec]:
     """Check each parameter exists in the base scenario and its range is sensible."""
-    flat = base.flat_params()
+    flat = {**base.flat_params(), **decision_fields(base)}
     specs: list[ParamSpec] = []
     for key, spec in raw.items():
         k = f"parameters.{key}"
@@ -285,7 +300,7 @@ def resolve_params(raw: dict, base, *, where: str, method: str) -> list[ParamSpe
         probes = list(ps.values) if ps.values is not None else [ps.cast(ps.low), ps.cast(ps.high)]
         for v in probes:
             try:
-                base.with_overrides({ps.key: v})
+                core.apply_point(base, {ps.key: v})
             except UserError as exc:
                 raise _err(
                     f"value {v!r} rejected by the scenario: {exc.detail}",
