@@ -227,7 +227,13 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("dir", help="results folder of a sweep (any design) or comparison")
     p.add_argument("--metric", required=True, help="metric defining the cases of interest")
-    p.add_argument("--threshold", required=True, type=float, help="threshold on the metric")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--threshold", type=float, help="threshold on the metric")
+    g.add_argument(
+        "--quantile",
+        type=float,
+        help="threshold at this quantile of the design points' means (e.g. 0.8: the top 20%%)",
+    )
     p.add_argument("--below", action="store_true", help="cases are points below the threshold")
     p.add_argument("--method", choices=("prim", "cart"), default="prim", help="default prim")
     p.add_argument(
@@ -352,6 +358,7 @@ def cmd_discover(args) -> int:
         args.dir,
         args.metric,
         args.threshold,
+        quantile=args.quantile,
         below=args.below,
         method=args.method,
         min_coverage=args.min_coverage,

@@ -299,16 +299,17 @@ def _cart(X, cases, kinds, mass_min: float, max_depth: int = 4):
 def discover(
     out,
     metric: str,
-    threshold: float,
+    threshold: float | None = None,
     *,
+    quantile: float | None = None,
     below: bool = False,
     method: str = "prim",
     min_coverage: float = 0.5,
     mass_min: float = 0.05,
     figure: bool = True,
 ) -> Discovery:
-    """Find boxes of the sweep's parameter space where ``metric`` is above (below) ``threshold``;
-    write discover.md, discover_boxes.csv, discover_tradeoff.csv and fig_discover.png."""
+    """Find boxes of the sweep's parameter space where ``metric`` is above (below) ``threshold``
+    (or the ``quantile`` of the points' means); write discover.md, discover_boxes.csv, discover_tradeoff.csv and fig_discover.png."""
     import pandas as pd
 
     if method not in METHODS:
@@ -318,6 +319,12 @@ def discover(
     if not 0 < mass_min < 1:
         raise UserError(f"expected a share in (0, 1), got {mass_min}", key="--mass-min")
     X, y = points_table(out, metric)
+    if quantile is not None:
+        if not 0 < quantile < 1:
+            raise UserError(f"expected a share in (0, 1), got {quantile}", key="--quantile")
+        threshold = float(np.quantile(y, quantile))
+    if threshold is None:
+        raise UserError("give --threshold or --quantile", key="--threshold")
     cases = (y < threshold) if below else (y > threshold)
     if cases.all() or not cases.any():
         raise UserError(
