@@ -198,10 +198,13 @@ def add_parser(subparsers) -> None:
     # ---------------------------------------------------------------- sensitivity
     p = subparsers.add_parser(
         "sensitivity",
-        help="Sobol S1/ST or Morris mu*/sigma indices with confidence intervals from a sweep",
-        description="Writes sensitivity.csv, sensitivity.md and fig_sensitivity.png into the folder.",
+        help="Sobol S1/ST or Morris mu*/sigma indices with confidence intervals from a sweep; "
+        "response curves and per-cell differences from a grid sweep",
+        description="Sobol, Morris and LHS sweeps: writes sensitivity.csv, sensitivity.md and "
+        "fig_sensitivity.png (with convergence warnings and a replicates table). Grid sweeps: "
+        "grid.md, grid_cells.csv, grid_differences.csv and fig_response.png.",
     )
-    p.add_argument("dir", help="results folder of a sobol, morris or lhs sweep")
+    p.add_argument("dir", help="results folder of a sweep (sobol, morris, lhs or grid)")
     p.add_argument(
         "--metrics",
         type=_csv_list,
@@ -213,6 +216,20 @@ def add_parser(subparsers) -> None:
         type=_positive_int,
         default=1000,
         help="bootstrap resamples for the intervals (default 1000)",
+    )
+    p.add_argument(
+        "--contrast",
+        metavar="KEY",
+        default=None,
+        help="grid sweeps: the parameter whose values are compared in every cell of the others "
+        "(default: the first varied)",
+    )
+    p.add_argument(
+        "--precision",
+        type=_positive_float,
+        default=0.05,
+        help="replicates table: CI half-width of a point's mean as a share of the metric's mean "
+        "size (default 0.05)",
     )
     p.add_argument("--no-figure", dest="figure", action="store_false")
     p.set_defaults(func=cmd_sensitivity)
@@ -340,11 +357,22 @@ def cmd_sensitivity(args) -> int:
 
     _need_dir(args.dir)
     method, table, md, fig = sensitivity(
-        args.dir, args.metrics, num_resamples=args.resamples, figure=args.figure
+        args.dir,
+        args.metrics,
+        num_resamples=args.resamples,
+        figure=args.figure,
+        precision=args.precision,
+        contrast=args.contrast,
     )
     _echo(md)
+    files = (
+        ("grid.md", "grid_cells.csv", "grid_differences.csv")
+        if method == "grid"
+        else ("sensitivity.md", "sensitivity.csv")
+    )
     print(
-        f"written: {Path(args.dir) / 'sensitivity.csv'}, {Path(args.dir) / 'sensitivity.md'}"
+        "written: "
+        + ", ".join(str(Path(args.dir) / f) for f in files)
         + (f", {fig}" if fig else "")
     )
     return 0

@@ -39,10 +39,26 @@ class ParamSpec:
     values: tuple | None = None
     steps: int | None = None
     integer: bool = False
+    # a distribution (see DISTRIBUTIONS) instead of a uniform range: sampled designs draw a
+    # unit-hypercube coordinate u and the value is the distribution's quantile ppf(u)
+    dist: str | None = None
+    dist_args: tuple = ()
 
     @property
     def is_range(self) -> bool:
         return self.values is None
+
+    def ppf(self, u):
+        """The value at unit coordinate ``u`` (the distribution's quantile; identity if none)."""
+        if self.dist is None:
+            return u
+        lo = NORMAL_TAIL if self.dist == "normal" else 0.0  # unbounded: cut the far tails
+        u = np.clip(u, lo, 1.0 - lo)
+        return frozen_distribution(self.dist, dict(self.dist_args)).ppf(u)
+
+    def value(self, x):
+        """A design-matrix entry as the scenario value (quantile of a distribution, cast)."""
+        return self.cast(self.ppf(x)) if self.dist else self.cast(x)
 
     def grid_values(self) -> list:
         if self.values is not None:
@@ -61,6 +77,9 @@ class ParamSpec:
         d = {"key": self.key}
         if self.values is not None:
             d["values"] = list(self.values)
+        elif self.dist is not None:
+            d.update(dist=self.dist, integer=self.integer, **dict(self.dist_args))
+            d.update(low=0.0, high=1.0)  # the unit coordinate SALib samples and analyses
         else:
             d.update(low=self.low, high=self.high, integer=self.integer)
             if self.steps is not None:
@@ -100,7 +119,7 @@ class Design:
         if self.points is not None:
             return dict(self.points[i])
         if self.X is not None:
-            return {p.key: p.cast(self.X[i, j]) for j, p in enumerate(self.params)}
+            return {p.key: p.value(self.X[i, j]) for j, p in enumerate(self.params)}
         idx = np.unravel_index(int(i), [len(a) for a in self.axes])
         return {p.key: a[int(k)] for p, a, k in zip(self.params, self.axes, idx, strict=True)}
 
@@ -164,7 +183,8 @@ class Design:
         if self.X is not None:
             cols = {}
             for j, p in enumerate(self.params):
-                cols[p.key] = np.round(self.X[:, j]).astype(np.int64) if p.integer else self.X[:, j]
+                v = p.ppf(self.X[:, j])
+                cols[p.key] = np.round(v).astype(np.int64) if p.integer else v
             df = pd.DataFrame(cols)
         elif self.axes is not None:
             idx = np.unravel_index(np.arange(n), [len(a) for a in self.axes])
@@ -183,6 +203,50 @@ class Design:
             for j, p in enumerate(self.params):
                 df[f"x.{p.key}"] = self.X[:, j]
         return df
+
+
+# A normal's unit coordinates are kept in [t, 1 - t] (values within 3.09 sd of the mean):
+# Morris levels and some Sobol points are exactly 0 or 1, where the quantile is infinite.
+NORMAL_TAIL = 1e-3
+# name -> (required fields, scipy.stats constructor from them)
+DISTRIBUTIONS = {
+    "uniform": (
+        ("min", "max"),
+        lambda a: ("uniform", {"loc": a["min"], "scale": a["max"] - a["min"]}),
+    ),
+    "normal": (("mean", "sd"), lambda a: ("norm", {"loc": a["mean"], "scale": a["sd"]})),
+    "triangular": (
+        ("min", "mode", "max"),
+        lambda a: (
+            "triang",
+            {
+                "c": (a["mode"] - a["min"]) / (a["max"] - a["min"]),
+                "loc": a["min"],
+                "scale": a["max"] - a["min"],
+            },
+        ),
+    ),
+    "truncnormal": (
+        ("mean", "sd", "min", "max"),
+        lambda a: (
+            "truncnorm",
+            {
+                "a": (a["min"] - a["mean"]) / a["sd"],
+                "b": (a["max"] - a["mean"]) / a["sd"],
+                "loc": a["mean"],
+                "scale": a["sd"],
+            },
+        ),
+    ),
+}
+
+
+def frozen_distribution(name: str, args: dict):
+    """The scipy.stats distribution a sweep file's ``dist`` names, with its parameters."""
+    from scipy import stats
+
+    dist, kw = DISTRIBUTIONS[name][1](args)
+    return getattr(stats, dist)(**kw)
 
 
 def _is_pow2(n: int) -> bool:
@@ -242,6 +306,13 @@ def build_design(
 
     if method == "grid":
         for p in params:
+            if p.dist is not None:
+                raise UserError(
+                    f"a distribution ({p.dist}) applies to sampled designs (lhs, sobol, morris); "
+                    "a grid needs min/max with steps, or values",
+                    file=where,
+                    key=f"parameters.{p.key}",
+                )
             if p.values is None and (p.steps is None or p.steps < 2):
                 raise UserError(
                     "a grid needs `steps` (>= 2) or `values` for each range",
@@ -278,7 +349,7 @@ def build_design(
     problem = {
         "num_vars": d,
         "names": [p.key for p in params],
-        "bounds": [[p.low, p.high] for p in params],
+        "bounds": [[0.0, 1.0] if p.dist else [p.low, p.high] for p in params],
     }
     if method == "lhs":
         from SALib.sample import latin
@@ -342,7 +413,7 @@ def build_design(
 
     X = np.asarray(X, dtype=float)
     for j, p in enumerate(params):
-        if p.integer:
+        if p.integer and not p.dist:  # a distribution's unit coordinate is cast after its ppf
             X[:, j] = np.round(X[:, j])
     n = X.shape[0] * replicates
     if n > max_runs:

@@ -276,3 +276,75 @@ def discover_figure(res, out) -> Path:
     path = style.save_figure(fig, Path(out) / "fig_discover.png")
     plt.close(fig)
     return path
+
+
+def response_figure(cells, info, out) -> Path | None:
+    """Each metric against the first numeric non-contrast parameter (or the contrast's values),
+    one line with its 95% band per contrast value, averaged over any further parameters."""
+    import pandas as pd
+
+    if cells is None or not len(cells):
+        return None
+    plt = _plt()
+    c, others = info["contrast"], info["others"]
+    numeric = [o for o in others if pd.api.types.is_numeric_dtype(cells[o])]
+    x = numeric[0] if numeric else (others[0] if others else None)
+    metrics = info["metrics"]
+    ncol = min(2, len(metrics))
+    nrow = math.ceil(len(metrics) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 3.4 * nrow), squeeze=False)
+    labels = [str(v) for v in info["order"][c]]
+    for k, m in enumerate(metrics):
+        ax = axes[k // ncol, k % ncol]
+        sub = cells[cells.metric == m]
+        for v in info["order"][c]:
+            g = sub[sub[c] == v]
+            color = variant_color(str(v), labels)
+            if x is None:  # only the contrast varies: one point per value
+                ax.errorbar(
+                    [str(v)],
+                    g["mean"],
+                    yerr=[g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]],
+                    fmt="o",
+                    color=color,
+                    capsize=3,
+                )
+                continue
+            # average over further parameters: weighted by runs, band from the pooled cells
+            agg = (
+                g.groupby(x, sort=True)
+                .apply(
+                    lambda d: pd.Series(
+                        {
+                            "mean": np.average(d["mean"], weights=d["n"]),
+                            "lo": np.average(d["ci_low"], weights=d["n"]),
+                            "hi": np.average(d["ci_high"], weights=d["n"]),
+                        }
+                    ),
+                    include_groups=False,
+                )
+                .reset_index()
+            )
+            xs = agg[x] if x in numeric else agg[x].astype(str)
+            ax.plot(xs, agg["mean"], "o-", color=color, lw=1.4, ms=3, label=f"{v}")
+            ax.fill_between(xs, agg["lo"], agg["hi"], color=color, alpha=0.18, lw=0)
+        ax.set_title(m, fontsize=9)
+        if x is not None:
+            ax.set_xlabel(
+                x
+                + (
+                    " (averaged over " + ", ".join(o for o in others if o != x) + ")"
+                    if len(others) > 1
+                    else ""
+                ),
+                fontsize=8,
+            )
+        if k == 0 and x is not None:
+            ax.legend(title=c, frameon=False, fontsize=7, title_fontsize=7)
+    for k in range(len(metrics), nrow * ncol):
+        axes[k // ncol, k % ncol].set_visible(False)
+    fig.suptitle(f"Response curves: mean and 95% CI per value of {c}", fontsize=10)
+    fig.tight_layout()
+    path = style.save_figure(fig, Path(out) / "fig_response.png")
+    plt.close(fig)
+    return path

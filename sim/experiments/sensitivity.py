@@ -45,6 +45,24 @@ def _design_matrix(store: ResultsStore, man: dict):
     return params, design["point_id"].to_numpy(), design[cols].to_numpy(dtype=float)
 
 
+def choose_metrics(ok, metrics, man: dict, out) -> list[str]:
+    """The metrics asked for (checked), else the sweep file's, else every metric stored."""
+    available = [c[len("metric.") :] for c in ok.columns if c.startswith("metric.")]
+    if not available:
+        raise UserError(
+            "no successful runs with metrics yet; run or resume the sweep first", file=str(out)
+        )
+    if metrics:
+        for m in metrics:
+            if m not in available:
+                raise UserError(
+                    f"unknown metric {m!r}; available: {', '.join(sorted(available))}",
+                    key="--metrics",
+                )
+        return list(metrics)
+    return [m for m in (man.get("metrics") or []) if m in available] or sorted(available)
+
+
 def analyze(
     out, metrics: list[str] | None = None, *, num_resamples: int = 1000, level: float = 0.95
 ):
@@ -62,21 +80,7 @@ def analyze(
     params, point_ids, X = _design_matrix(store, man)
     runs = store.read_runs()
     ok = runs[runs.status == "ok"]
-    available = [c[len("metric.") :] for c in ok.columns if c.startswith("metric.")]
-    if not available:
-        raise UserError(
-            "no successful runs with metrics yet; run or resume the sweep first", file=str(out)
-        )
-    if metrics:
-        for m in metrics:
-            if m not in available:
-                raise UserError(
-                    f"unknown metric {m!r}; available: {', '.join(sorted(available))}",
-                    key="--metrics",
-                )
-        chosen = list(metrics)
-    else:
-        chosen = [m for m in (man.get("metrics") or []) if m in available] or sorted(available)
+    chosen = choose_metrics(ok, metrics, man, out)
     means = ok.groupby("point_id")[[f"metric.{m}" for m in chosen]].mean()
     missing = np.setdiff1d(point_ids, means.index.to_numpy())
     if len(missing):
@@ -225,6 +229,7 @@ def sensitivity(
     num_resamples: int = 1000,
     figure: bool = True,
     precision: float = 0.05,
+    contrast: str | None = None,
 ):
     """Analyse, then write sensitivity.csv, sensitivity.md and fig_sensitivity.png into ``out``
     (a grid sweep: its response curves and per-cell differences, see :mod:`.grid`)."""
@@ -233,7 +238,7 @@ def sensitivity(
     if man.get("kind") == "sweep" and man["design"]["method"] == "grid":
         from sim.experiments.grid import grid_analysis
 
-        return grid_analysis(out, metrics, figure=figure)
+        return grid_analysis(out, metrics, figure=figure, contrast=contrast)
     method, table = analyze(out, metrics, num_resamples=num_resamples)
     out = Path(out)
     runs = store.read_runs()

@@ -71,7 +71,15 @@ def render(info: dict, out) -> str:
         "  parameters: "
         + ", ".join(
             p["key"]
-            + (f" in [{p['low']:g}, {p['high']:g}]" if "low" in p else f" in {p.get('values')}")
+            + (
+                f" ~ {p['dist']}("
+                + ", ".join(f"{k}={p[k]:g}" for k in ("mean", "sd", "min", "mode", "max") if k in p)
+                + ")"
+                if "dist" in p
+                else f" in [{p['low']:g}, {p['high']:g}]"
+                if "low" in p
+                else f" in {p.get('values')}"
+            )
             for p in d["params"]
         ),
         f"  runs stored: {info['n_stored']:,} of {info['n_runs']:,} ({info['n_ok']:,} ok, {info['n_failed']:,} failed)"

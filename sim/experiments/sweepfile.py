@@ -33,7 +33,7 @@ from pathlib import Path
 
 from sim.errors import UserError
 from sim.experiments import core
-from sim.experiments.design import METHODS, Design, ParamSpec, build_design
+from sim.experiments.design import DISTRIBUTIONS, METHODS, Design, ParamSpec, build_design
 
 SWEEP_KEYS = {
     "name": "text",
@@ -52,7 +52,7 @@ SWEEP_KEYS = {
     "max_runs": "integer",
     "chunk_size": "integer",
 }
-PARAM_KEYS = ("min", "max", "steps", "values", "integer")
+PARAM_KEYS = ("min", "max", "steps", "values", "integer", "dist", "mean", "sd", "mode")
 TIMESERIES = ("none", "monthly", "weekly")
 
 
@@ -229,6 +229,35 @@ def flatten_params(tbl: dict, prefix: str = "") -> dict:
     return out
 
 
+def _dist_spec(key: str, spec: dict, current, where: str, k: str) -> ParamSpec:
+    """A parameter drawn from a distribution: { dist = "normal", mean = .., sd = .. } etc."""
+    name = spec["dist"]
+    if name not in DISTRIBUTIONS:
+        raise _err(f"unknown dist {name!r}; allowed: {', '.join(DISTRIBUTIONS)}", where, k)
+    need = DISTRIBUTIONS[name][0]
+    extra = sorted(set(spec) - {"dist", "integer", *need})
+    if extra:
+        raise _err(
+            f"{extra[0]!r} does not apply to dist {name!r}; it takes {', '.join(need)}", where, k
+        )
+    missing = [f for f in need if f not in spec]
+    if missing:
+        raise _err(f"dist {name!r} needs {', '.join(need)}; missing {missing[0]}", where, k)
+    a = {f: spec[f] for f in need}
+    if not all(_num(v) for v in a.values()):
+        raise _err(f"{', '.join(need)} must be numbers, got {a}", where, k)
+    if not _num(current):
+        raise _err(f"parameter is {type(current).__name__} ({current!r}), not numeric", where, k)
+    if "sd" in a and not a["sd"] > 0:
+        raise _err(f"sd must be > 0, got {a['sd']}", where, k)
+    if "min" in a and not a["min"] < a["max"]:
+        raise _err(f"empty or inverted range: min={a['min']} must be < max={a['max']}", where, k)
+    if "mode" in a and not a["min"] <= a["mode"] <= a["max"]:
+        raise _err(f"mode={a['mode']} must lie in [min, max] = [{a['min']}, {a['max']}]", where, k)
+    integer = bool(spec.get("integer", isinstance(current, int) and not isinstance(current, bool)))
+    return ParamSpec(key=key, integer=integer, dist=name, dist_args=tuple(sorted(a.items())))
+
+
 def _num(v) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
@@ -267,6 +296,9 @@ def resolve_params(raw: dict, base, *, where: str, method: str) -> list[ParamSpe
                 raise _err("repeated values", where, k)
             specs.append(ParamSpec(key=key, values=tuple(vals)))
             continue
+        if spec.get("dist", "uniform") != "uniform":
+            specs.append(_dist_spec(key, spec, current, where, k))
+            continue
         if "min" not in spec or "max" not in spec:
             raise _err("a range needs both min and max (or give values = [..])", where, k)
         lo, hi = spec["min"], spec["max"]
@@ -297,7 +329,12 @@ def resolve_params(raw: dict, base, *, where: str, method: str) -> list[ParamSpe
         )
     # let the core validate the extremes (types, allowed ranges) before anything runs
     for ps in specs:
-        probes = list(ps.values) if ps.values is not None else [ps.cast(ps.low), ps.cast(ps.high)]
+        if ps.values is not None:
+            probes = list(ps.values)
+        elif ps.dist is not None:  # the extreme quantiles a design can draw
+            probes = [ps.value(0.0), ps.value(1.0)]
+        else:
+            probes = [ps.cast(ps.low), ps.cast(ps.high)]
         for v in probes:
             try:
                 core.apply_point(base, {ps.key: v})
