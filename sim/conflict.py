@@ -26,10 +26,13 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from sim.params import Param as P
+from sim.plugins import Handler
 from sim.territory import (
     ACCESSIBLE,
     BESIEGED,
     GOV,
+    GOVERNORATES,
     HARD_TO_REACH,
     HOSTILE,
     HOSTILITY,
@@ -56,6 +59,26 @@ AIMS = np.array(
 
 
 class Conflict:
+    part = "conflict"
+    handles = {
+        "russian_intervention": Handler("russian_intervention", "Russian air campaign"),
+        "coalition_campaign": Handler("coalition_campaign", "coalition vs ISIL"),
+        "iran_support": Handler("iran_support", "Iran's ground support"),
+        "turkish_operation": Handler(
+            "turkish_operation",
+            "Turkish operation",
+            {
+                "governorate": P(
+                    "Aleppo",
+                    "",
+                    "Governorate where the operation backs the opposition against ISIL",
+                    choices=GOVERNORATES,
+                ),
+            },
+        ),
+        "isil_emerges": Handler("isil_emerges", "ISIL emerges"),
+    }
+
     def __init__(self, model):
         self.model = model
         t = model.territory
@@ -334,6 +357,35 @@ class Conflict:
         t.in_need = np.minimum(
             t.population, self.need_ratio * (t.population - t.displaced) + t.displaced
         )
+
+    # -- exogenous shocks (dated events) ----------------------------------------------------------
+    def russian_intervention(self, event) -> None:
+        m = self.model
+        m.government.air_support = self.p["russian_air_boost"]
+        self.intervene(GOV, m.government.air_support, air=True)
+        m.unilateral_act("russia")
+
+    def coalition_campaign(self, event) -> None:
+        self.model.isil.attrition = self.p["coalition_attrition"]
+        self.intervene(KURD, self.p["kurdish_support_boost"], against=(ISIL,), air=True)
+
+    def iran_support(self, event) -> None:
+        self.intervene(GOV, self.p["iran_ground_boost"])
+
+    def turkish_operation(self, event) -> None:
+        area = self.model.territory.governorate == event["governorate"]
+        boost = self.p["turkish_ground_boost"]
+        self.intervene(OPP, boost, against=(ISIL,), areas=area, air=True)
+
+    def isil_emerges(self, event) -> None:
+        """Opposition areas dominated by radical fighters defect to the new group."""
+        m, t = self.model, self.model.territory
+        split = (t.controller == OPP) & (t.nusra_share >= self.p["isil_split_threshold"])
+        t.controller[split] = ISIL
+        t.holder[split] = -1
+        m.isil.active = True
+        m.forget_routes()
+        self.update_sieges(advance=False)
 
     # -- sieges -----------------------------------------------------------------------------------
     def update_sieges(self, advance: bool, changed: bool = True) -> None:

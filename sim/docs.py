@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sim.events import COMMON_FIELDS, EVENT_TYPES
-from sim.metrics import WEEKLY
+from sim.metrics import weekly_columns
 from sim.params import ACTORS, MECHANISMS, NETWORK, TRACK_STRUCTURE, Param
 from sim.policies import POLICY_FIELDS, TRIGGERS
 from sim.register import DOCUMENTS, provenance
@@ -128,5 +128,5 @@ def parameters_markdown() -> str:
         "| `step` | week | Week index from 0 |",
         "| `date` | ISO date | First day of the week |",
     ]
-    lines += [f"| `{k}` | {unit} | {doc} |" for k, (unit, doc) in WEEKLY.items()]
+    lines += [f"| `{k}` | {unit} | {doc} |" for k, (unit, doc) in weekly_columns().items()]
     return "\n".join(lines) + "\n"

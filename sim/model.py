@@ -1,13 +1,19 @@
 """The Syria diplomacy model: builds the world from a scenario and runs it week by week.
 
-Weekly phases, in order:
-  1. decisions and shocks dated this week (the scenario's timeline)
+The model is phase-based: every week runs these phases in this order (docs/ARCHITECTURE.md).
+Within a phase the policy tracks act one after the other, in registry order (chemical, access,
+ceasefire, then any track registered later):
+  1. decisions: the events dated this week, each dispatched to the part that handles it
+     (sim.plugins: a track, the UN or the conflict layer)
   2. leverage: each patron recovers leverage, and spends it where a track engages it
-  3. ceasefire: who holds fire on which front line, strikes on excluded fighters
-  4. fighting: violence, changes of control, sieges
-  5. ceasefire: collapse and relaunch; chemical weapons; humanitarian access
-  6. policies: conditional decisions triggered by this week's outcomes join next week's timeline
-  7. trust and escalation between the co-leads; data collection
+  3. tracks' before_fighting (the ceasefire: who holds fire on which front line)
+  4. fighting: ISIL's attrition, violence, changes of control, sieges; observers' exposure
+  5. tracks' after_fighting (the ceasefire: collapse and relaunch)
+  6. tracks' step (chemical weapons: removal, attacks; humanitarian access: convoys, aid)
+  7. policies: conditional decisions triggered by this week's outcomes join next week's timeline
+  8. relations: trust drifts back to its baseline, escalation decays
+  9. records: the week's map entries (tracks' log), the weekly record (tracks' record), collection
+Every draw comes from the run's seed, through one named stream per subsystem.
 """
 
 from __future__ import annotations
@@ -27,22 +33,28 @@ from sim.agents import (
     make_opposition,
 )
 from sim.conflict import Conflict
-from sim.metrics import WEEKLY_COLUMNS, weekly_record
+from sim.metrics import weekly_columns, weekly_record
+from sim.plugins import HANDLERS, TRACKS
 from sim.policies import Policies
 from sim.rules import COMPLIANCE_RULES, LEVERAGE_RULES
 from sim.scenario import Scenario
 from sim.territory import GOV, ISIL, KURD, OPP, load_syria, synthetic
-from sim.tracks import AccessTrack, CeasefireTrack, ChemicalTrack
 
-STREAMS = ("init", "fighting", "chemical", "access", "ceasefire")
+MODEL_STREAMS = ("init", "fighting")  # the world's own streams; each track adds its own
+
+
+def streams() -> tuple[str, ...]:
+    """The names of a run's random streams: the model's, then one per registered track."""
+    return (*MODEL_STREAMS, *TRACKS)
 
 
 def random_streams(seed: int) -> dict[str, np.random.Generator]:
-    """One independent generator per subsystem, all derived from the run's seed, so that changing
-    one track's structure leaves the other subsystems' draws untouched."""
+    """One independent generator per subsystem, all derived from the run's seed and the stream's
+    name (so adding a track or changing one track's structure leaves the other subsystems'
+    draws untouched)."""
     return {
         name: np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(name.encode())]))
-        for name in STREAMS
+        for name in streams()
     }
 
 
@@ -93,10 +105,11 @@ class SyriaModel(mesa.Model):
 
         self._route_tree = None
         self.conflict = Conflict(self)
-        self.tracks = {
-            "chemical": ChemicalTrack(self),
-            "access": AccessTrack(self),
-            "ceasefire": CeasefireTrack(self),
+        self.tracks = {name: cls(self) for name, cls in TRACKS.items()}
+        # Who takes each dated event: a track, the UN or the conflict layer (sim.plugins).
+        parts = {**self.tracks, "un": self.un, "conflict": self.conflict}
+        self.handlers = {
+            kind: getattr(parts[part], method) for kind, (part, method) in HANDLERS.items()
         }
         self.events = scenario.events()
         self.policies = Policies(scenario.data["policies"])
@@ -106,8 +119,9 @@ class SyriaModel(mesa.Model):
         self.violence_history: list[float] = []
         self.gov_share_history: list[float] = [self.pop_share(GOV)]
         self.violence = 0.0
+        self.columns = ("step", "date", *weekly_columns())
         self.datacollector = mesa.DataCollector(
-            model_reporters={col: (lambda m, c=col: m.record[c]) for col in WEEKLY_COLUMNS}
+            model_reporters={col: (lambda m, c=col: m.record[c]) for col in self.columns}
         )
         self.record: dict = {}
 
@@ -126,6 +140,10 @@ class SyriaModel(mesa.Model):
         air = p["air_support"] * (self.government.air_support > 0)
         winning = p["winning_discount"] * self.government_momentum
         return float(np.clip(losing + air - winning, 0.0, 1.0))
+
+    def forget_routes(self) -> None:
+        """Control changed: road routes through government territory are recomputed."""
+        self._route_tree = None
 
     def government_route(self, target: int) -> np.ndarray:
         """Road route from the capital through government-held areas, crossing into `target`
@@ -173,29 +191,25 @@ class SyriaModel(mesa.Model):
             return
         week = self.steps - 1  # mesa increments `steps` before calling step()
         self.date = self.config.start + dt.timedelta(weeks=week)
-        new_month = week == 0 or (self.date - dt.timedelta(weeks=1)).month != self.date.month
+        self.new_month = week == 0 or (self.date - dt.timedelta(weeks=1)).month != self.date.month
         self.week_log = []
+        tracks = self.tracks.values()
         self.apply_events()
         self.apply_leverage()
-        cf, chem, access = self.tracks["ceasefire"], self.tracks["chemical"], self.tracks["access"]
-        cf.before_fighting()
-        if self.isil.active:
-            self.isil.weaken()
-        self.violence = self.conflict.step()
-        if self.conflict.changed:
-            self._route_tree = None
-        self.violence_history.append(self.violence)
-        self.gov_share_history.append(self.pop_share(GOV))
-        self.un.expose_observers(self.violence, cf.p["observer_risk"])
-        cf.after_fighting()
-        chem.step()
-        access.step(new_month)
+        for track in tracks:
+            track.before_fighting()
+        self.fight()
+        for track in tracks:
+            track.after_fighting()
+        for track in tracks:
+            track.step()
         self.schedule(self.policies.check(self))
         self.trust += self.trust_params["drift"] * (self.trust_params["baseline"] - self.trust)
         self.escalation = float(
             np.clip(self.escalation * (1 - self.trust_params["escalation_decay"]), 0.0, 1.0)
         )
-        self.log_week()
+        for track in tracks:
+            self.week_log.extend(track.log())
         self.record = weekly_record(self, week)
         self.datacollector.collect(self)
         if self.steps >= self.n_steps:
@@ -210,63 +224,24 @@ class SyriaModel(mesa.Model):
             self.events.sort(key=lambda e: (e["date"], e["id"]))
 
     def apply_events(self) -> None:
+        """The events dated this week, each to the part that handles it."""
         week_end = self.date + dt.timedelta(days=7)
         while self.events and self.events[0]["date"] < week_end:
             ev = self.events.pop(0)
             self.week_log.append({"kind": "event", "type": ev["type"], "id": ev["id"]})
-            kind = ev["type"]
-            chem, access, cf = (
-                self.tracks["chemical"],
-                self.tracks["access"],
-                self.tracks["ceasefire"],
-            )
-            if kind == "cw_framework":
-                chem.framework(ev)
-            elif kind == "us_strike":
-                chem.strike(ev["strikes"])
-            elif kind == "access_regime":
-                access.regime(ev)
-            elif kind == "cross_border_aid":
-                self.un.cross_border = True
-            elif kind == "airdrops":
-                self.un.airdrops = True
-            elif kind == "ceasefire":
-                cf.launch(ev)
-            elif kind == "observers":
-                self.un.observers, self.un.observer_risk = ev["count"], 0.0
-            elif kind == "observers_end":
-                self.un.observers = 0
-            elif kind == "channel_suspended":
-                cf.channel_suspended()
-                self.trust -= self.trust_params["unilateral_loss"]
-            elif kind == "russian_intervention":
-                self.government.air_support = self.fighting_params["russian_air_boost"]
-                self.conflict.intervene(GOV, self.government.air_support, air=True)
-                self.unilateral_act("russia")
-            elif kind == "coalition_campaign":
-                self.isil.attrition = self.fighting_params["coalition_attrition"]
-                boost = self.fighting_params["kurdish_support_boost"]
-                self.conflict.intervene(KURD, boost, against=(ISIL,), air=True)
-            elif kind == "iran_support":
-                self.conflict.intervene(GOV, self.fighting_params["iran_ground_boost"])
-            elif kind == "turkish_operation":
-                area = self.territory.governorate == ev["governorate"]
-                boost = self.fighting_params["turkish_ground_boost"]
-                self.conflict.intervene(OPP, boost, against=(ISIL,), areas=area, air=True)
-            elif kind == "isil_emerges":
-                self.isil_emerges()
+            self.handlers[ev["type"]](ev)
 
-    def isil_emerges(self) -> None:
-        """Opposition areas dominated by radical fighters defect to the new group."""
-        t = self.territory
-        split = (t.controller == OPP) & (
-            t.nusra_share >= self.fighting_params["isil_split_threshold"]
-        )
-        t.controller[split] = ISIL
-        t.holder[split] = -1
-        self.isil.active = True
-        self._route_tree = None
-        self.conflict.update_sieges(advance=False)
+    def fight(self) -> None:
+        """The week's fighting, and what it does to the UN's observers."""
+        if self.isil.active:
+            self.isil.weaken()
+        self.violence = self.conflict.step()
+        if self.conflict.changed:
+            self.forget_routes()
+        self.violence_history.append(self.violence)
+        self.gov_share_history.append(self.pop_share(GOV))
+        risk = self.config.data["params"]["ceasefire"]["observer_risk"]
+        self.un.expose_observers(self.violence, risk)
 
     def apply_leverage(self) -> None:
         """Patrons recover leverage, and spend it where an engaged track asks them to press."""
@@ -282,25 +257,6 @@ class SyriaModel(mesa.Model):
         self.us.press(self.roster.us_alignment, np.full(self.roster.n, us_demand))
         tk_demand = float(any(t.presses("turkey") for t in tracks))
         self.turkey.press(self.roster.turkey_alignment, np.full(self.roster.n, tk_demand))
-
-    def log_week(self) -> None:
-        """What a map shows for this week: convoys, collateral strikes, changes of control."""
-        access = self.tracks["access"]
-        for convoy in access.convoys:
-            self.week_log.append({"kind": "convoy", **convoy})
-        cf = self.tracks["ceasefire"]
-        if cf.violations:
-            self.week_log.append(
-                {
-                    "kind": "violations",
-                    "count": cf.violations,
-                    "collateral": cf.collateral,
-                    "areas": cf.violation_areas,
-                    "strike_areas": cf.strike_areas,
-                }
-            )
-        if self.tracks["chemical"].attacks:
-            self.week_log.append({"kind": "chemical_attack"})
 
 
 __all__ = ["SyriaModel", "random_streams", "GOV", "OPP", "ISIL", "KURD"]

@@ -90,7 +90,7 @@ def result_of(model: SyriaModel) -> RunResult:
         "params": model.config.flat_params(),
         "events": [{**e, "date": e["date"].isoformat()} for e in model.config.events()],
         "metrics": effectiveness(model, weekly, months),
-        "ceasefires": model.tracks["ceasefire"].history,
+        **{k: v for track in model.tracks.values() for k, v in track.summary().items()},
         "policies_fired": model.policies.fired,
         "weeks": int(len(weekly)),
     }

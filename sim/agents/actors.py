@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from sim.params import Param as P
+from sim.plugins import Handler
 from sim.territory import OPP
 
 
@@ -133,12 +135,42 @@ class UnitedNations(mesa.Agent):
     """The UN: the envoy, OCHA's convoys and cross-border aid, observers, OPCW-UN verification.
     It has no leverage of its own: it borrows the powers'."""
 
+    part = "un"
+    handles = {
+        "cross_border_aid": Handler("authorise_cross_border", "cross-border aid", track="access"),
+        "airdrops": Handler("authorise_airdrops", "airdrops", track="access"),
+        "observers": Handler(
+            "deploy_observers",
+            "UN observers",
+            {
+                "count": P(
+                    300, "observers", "Unarmed UN observers deployed at hot spots", lo=1, hi=100000
+                ),
+            },
+            track="ceasefire",
+        ),
+        "observers_end": Handler("end_observers", "observers leave", track="ceasefire"),
+    }
+
     def __init__(self, model: mesa.Model):
         super().__init__(model)
         self.observers = 0
         self.observer_risk = 0.0
         self.cross_border = False
         self.airdrops = False
+
+    # -- decisions (dated events) ------------------------------------------------------------------
+    def authorise_cross_border(self, event) -> None:
+        self.cross_border = True
+
+    def authorise_airdrops(self, event) -> None:
+        self.airdrops = True
+
+    def deploy_observers(self, event) -> None:
+        self.observers, self.observer_risk = event["count"], 0.0
+
+    def end_observers(self, event) -> None:
+        self.observers = 0
 
     def expose_observers(self, deaths: float, risk_per_death: float) -> None:
         """Observers share the danger of the week's fighting. Withdrawing them is a decision (a

@@ -25,62 +25,21 @@ from sim.experiments.stats import (
     replicates_needed,
 )
 from sim.experiments.store import ResultsStore, atomic_write_bytes
+from sim.plugins import TRACKS
 
-# The metrics each track's goal is judged by (DOMAIN.md "goal effectiveness"), in display order,
-# plus the cross-cutting costs of unilateral action. Names not reported by the model are skipped;
-# if none is reported, every metric whose name mentions the track is used.
-DEFAULT_METRICS: dict[str, list[str]] = {
-    "chemical": [
-        "cw_removed_frac_final",
-        "cw_weeks_to_95pct",
-        "chem_attacks_after_framework",
-        "trust_final",
-        "escalation_max",
-    ],
-    "access": [
-        "access_reached_frac_mean_12m",
-        "access_reached_frac_best_12m",
-        "access_reached_over_requested_12m",
-        "aid_reached_total",
-        "trust_final",
-        "escalation_max",
-    ],
-    "ceasefire": [
-        "ceasefire_mean_duration_weeks",
-        "ceasefire_weeks_active",
-        "ceasefire_violence_drop_4w",
-        "ceasefire_collapses",
-        "ceasefire_violations_total",
-        "violence_total",
-        "trust_final",
-        "escalation_max",
-    ],
-}
-TRACK_WORDS = {
-    "chemical": ("cw", "chem"),
-    "access": ("access", "aid", "besieged", "convoy"),
-    "ceasefire": ("ceasefire", "violence", "deaths", "violation"),
-}
+# Each track names the metrics its goal is judged by and the series shown as bands
+# (Track.headline_metrics / headline_series), to which the cross-cutting costs of unilateral
+# action are added. Names not reported by the model are skipped; if fewer than two are reported,
+# every metric whose name mentions the track (Track.metric_words) is used.
+CROSS_METRICS = ("trust_final", "escalation_max")
+CROSS_SERIES = ("us_russia_trust", "escalation")
 CROSS_WORDS = ("trust", "escalation")
 
-# Series shown as bands per structure (weekly `timeseries` columns or monthly ones).
-DEFAULT_SERIES: dict[str, list[str]] = {
-    "chemical": ["cw_removed_frac", "chem_attacks", "us_russia_trust", "escalation"],
-    "access": [
-        "besieged_reached_frac",
-        "besieged_reached_share",
-        "aid_reached",
-        "us_russia_trust",
-        "escalation",
-    ],
-    "ceasefire": [
-        "violence",
-        "ceasefire_active",
-        "ceasefire_violations",
-        "us_russia_trust",
-        "escalation",
-    ],
-}
+
+def _listed(track: str | None, attr: str, cross: tuple[str, ...]) -> list[str]:
+    """A track's headline names plus the cross-cutting ones (every track's when None)."""
+    classes = TRACKS.values() if track is None else [TRACKS[track]] if track in TRACKS else []
+    return list(dict.fromkeys(n for cls in classes for n in (*getattr(cls, attr), *cross)))
 
 
 # Half-width of the paired difference's 95% CI asked for, as a share of the baseline mean's size.
@@ -89,12 +48,13 @@ DEFAULT_PRECISION = 0.1
 
 def default_metrics(track: str | None, available: list[str]) -> list[str]:
     avail = list(available)
+    listed = [m for m in _listed(track, "headline_metrics", CROSS_METRICS) if m in avail]
     if track is None:  # scenario files may differ on any track: every track's goal metrics
-        chosen = [m for t in DEFAULT_METRICS for m in DEFAULT_METRICS[t] if m in avail]
-        return list(dict.fromkeys(chosen)) or avail
-    chosen = [m for m in DEFAULT_METRICS.get(track, []) if m in avail]
+        return listed or avail
+    chosen = listed
     if len(chosen) < 2:
-        words = TRACK_WORDS.get(track, (track,))
+        cls = TRACKS.get(track)
+        words = (cls.metric_words if cls else ()) or (track,)
         for m in avail:
             low = m.lower()
             if any(re.search(rf"(^|[_.]){w}", low) for w in words) and m not in chosen:
@@ -508,8 +468,7 @@ def _bands(store, ok, track: str | None, level: float):
     xcol = next((c for c in ("date", "month", "week", "step") if c in ts.columns), None)
     if xcol is None:
         return pd.DataFrame()
-    wanted = DEFAULT_SERIES.get(track) if track else [c for v in DEFAULT_SERIES.values() for c in v]
-    series = [c for c in dict.fromkeys(wanted) if c in ts.columns]
+    series = [c for c in _listed(track, "headline_series", CROSS_SERIES) if c in ts.columns]
     if not series:
         return pd.DataFrame()
     ts = ts.merge(ok[["run_id", "structure"]], on="run_id")

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.params import MECHANISMS
+from sim.plugins import Handler
+from sim.structures import STRUCTURE
 from sim.territory import BESIEGED, GOV, HARD_TO_REACH, ISIL, KURD, OPP
 from sim.tracks.base import Track
 
@@ -23,6 +26,40 @@ KURDISH_CHECKPOINT_PASS = 0.9  # Kurdish forces rarely stop UN convoys (assumed)
 
 class AccessTrack(Track):
     name = "access"
+    params = MECHANISMS["access"]
+    handles = {"access_regime": Handler("regime", "access regime", {"structure": STRUCTURE})}
+    columns = {
+        "aid_requested": (
+            "people/week",
+            "People covered by the UN's monthly convoy plan (in the plan's week)",
+        ),
+        "aid_approved": ("people/week", "Of those, people in places the government approved"),
+        "aid_reached": ("people/week", "People reached by cross-line convoys"),
+        "aid_cross_border": ("people/week", "People reached by cross-border aid"),
+        "aid_airdropped": ("people/week", "People reached by airdrops"),
+        "besieged_pop": ("people", "People living in besieged areas"),
+        "besieged_reached": (
+            "people/week",
+            "People in besieged areas newly reached this week (distinct within the month)",
+        ),
+        "hard_to_reach_pop": ("people", "People in hard-to-reach areas"),
+    }
+    flows = (
+        "aid_requested",
+        "aid_approved",
+        "aid_reached",
+        "aid_cross_border",
+        "aid_airdropped",
+        "besieged_reached",
+    )
+    headline_metrics = (
+        "access_reached_frac_mean_12m",
+        "access_reached_frac_best_12m",
+        "access_reached_over_requested_12m",
+        "aid_reached_total",
+    )
+    headline_series = ("besieged_reached_frac", "besieged_reached_share", "aid_reached")
+    metric_words = ("access", "aid", "besieged", "convoy")
 
     def __init__(self, model):
         super().__init__(model)
@@ -46,12 +83,12 @@ class AccessTrack(Track):
         self.forced_access = self.engaged and self.structure.unilateral == "us"
 
     # -- weekly -----------------------------------------------------------------------------------
-    def step(self, new_month: bool) -> None:
+    def step(self) -> None:
         t = self.model.territory
         self.reset_week()
         n = t.n
         draws = self.rng.random((3, n))  # fixed draws: approval, facilitation, checkpoints
-        if new_month:
+        if self.model.new_month:
             self.reached_month[:] = 0.0
             self.approved[:] = False
             self.facilitated[:] = False
@@ -190,3 +227,64 @@ class AccessTrack(Track):
             self.besieged_reached += float(people.sum())
             if areas.any():
                 m.unilateral_act("us", 0.1)  # a sustained operation: a tenth of an act per week
+
+    # -- output -----------------------------------------------------------------------------------
+    def record(self) -> dict:
+        t = self.model.territory
+        return {
+            "aid_requested": self.requested,
+            "aid_approved": self.approved_people,
+            "aid_reached": self.reached,
+            "aid_cross_border": self.cross_border,
+            "aid_airdropped": self.airdropped,
+            "besieged_pop": float(t.population[t.status == BESIEGED].sum()),
+            "besieged_reached": self.besieged_reached,
+            "hard_to_reach_pop": float(t.population[t.status == HARD_TO_REACH].sum()),
+        }
+
+    def log(self) -> list[dict]:
+        return [{"kind": "convoy", **convoy} for convoy in self.convoys]
+
+    def measures(self, weekly, months, dates) -> dict[str, float]:
+        """Monthly share of besieged people reached, over the year from the track's last dated
+        decision (the 2016 task force in the historical scenario)."""
+        out = {}
+        start = (
+            dates["access_regime"][-1][:7] if "access_regime" in dates else months["month"].iloc[0]
+        )
+        window = months[(months["month"] >= start)].head(12)
+        out["access_reached_frac_mean_12m"] = (
+            float(window["besieged_reached_frac"].mean()) if len(window) else 0.0
+        )
+        out["access_reached_frac_best_12m"] = (
+            float(window["besieged_reached_frac"].max()) if len(window) else 0.0
+        )
+        req = window["aid_requested"].sum()
+        out["access_reached_over_requested_12m"] = (
+            float(window["aid_reached"].sum() / req) if req else 0.0
+        )
+        out["aid_reached_total"] = float(weekly["aid_reached"].sum())
+        return out
+
+    @classmethod
+    def monthly(cls, by_month, out) -> None:
+        """besieged_reached_frac = distinct people in besieged areas reached / people besieged;
+        the shares of the convoy plan rejected and reached."""
+        out["besieged_reached_frac"] = np.where(
+            out["besieged_pop"] > 0,
+            np.minimum(
+                out["besieged_reached"] / out["besieged_pop"].where(out["besieged_pop"] > 0, 1),
+                1.0,
+            ),
+            0.0,
+        )
+        out["aid_rejected_frac"] = np.where(
+            out["aid_requested"] > 0,
+            1 - out["aid_approved"] / out["aid_requested"].where(out["aid_requested"] > 0, 1),
+            0.0,
+        )
+        out["aid_reached_frac"] = np.where(
+            out["aid_requested"] > 0,
+            out["aid_reached"] / out["aid_requested"].where(out["aid_requested"] > 0, 1),
+            0.0,
+        )

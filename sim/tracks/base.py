@@ -1,20 +1,86 @@
-"""What every track shares: its current structure and how that structure engages the powers."""
+"""The interface of a policy track, and what every track shares: its current structure and how
+that structure engages the powers.
+
+A track is a self-describing plugin. Its class declares:
+  name      its key in a scenario (`tracks.<name>`, `params.<name>`) and its random stream
+  params    {key: Param}: its mechanism parameters (`params.<name>.<key>` in a scenario)
+  handles   {event type: Handler(method, label, fields)}: the dated decisions it takes
+  columns   {column: (unit, meaning)}: its weekly output columns, filled by `record()`
+  flows     which of its columns are flows (summed per month; the others are averaged)
+  headline_metrics, headline_series, metric_words   what a comparison of structures on this
+            track shows first (sim/experiments/compare.py)
+and implements any of the phase hooks the model calls every week, track after track in registry
+order (sim/tracks/__init__.py), in this fixed phase order (docs/ARCHITECTURE.md):
+  before_fighting()   shape this week's fighting (the ceasefire's suppression of front lines)
+  after_fighting()    react to this week's fighting (a ceasefire's collapse or relaunch)
+  step()              the track's weekly work (removal, convoys), after every after_fighting()
+  record()            this week's values of its columns
+  log()               this week's map entries (model.week_log)
+and, at the end of a run, `measures()` (its summary metrics) and `summary()` (extra summary
+entries). Registering the class (sim.plugins.register_track) is all the model needs.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from sim.plugins import Handler
 from sim.structures import STRUCTURES, Structure
 
 
 class Track:
     name = ""
+    params: dict[str, Any] = {}
+    handles: dict[str, Handler] = {}
+    columns: dict[str, tuple[str, str]] = {}
+    flows: tuple[str, ...] = ()
+    headline_metrics: tuple[str, ...] = ()
+    headline_series: tuple[str, ...] = ()
+    metric_words: tuple[str, ...] = ()  # name fragments of its metrics; default: its name
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.part = cls.name  # a track is the part of the model its events are dispatched to
 
     def __init__(self, model):
         self.model = model
         self.p = model.config.data["params"][self.name]
         self.rng = model.streams[self.name]
         self.structure: Structure | None = None  # None until the track's first decision
+
+    # -- phase hooks (see the module docstring for their order) ---------------------------------
+    def before_fighting(self) -> None:
+        pass
+
+    def after_fighting(self) -> None:
+        pass
+
+    def step(self) -> None:
+        pass
+
+    def record(self) -> dict[str, Any]:
+        return {}
+
+    def log(self) -> list[dict]:
+        return []
+
+    # -- end of a run ---------------------------------------------------------------------------
+    def measures(
+        self, weekly: pd.DataFrame, months: pd.DataFrame, dates: dict[str, list[str]]
+    ) -> dict[str, float]:
+        """Goal-effectiveness measures of this track; `dates` maps an event type to the dates
+        of its decisions in the run's timeline."""
+        return {}
+
+    def summary(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def monthly(cls, by_month, out: pd.DataFrame) -> None:
+        """Add or fix this track's monthly columns in `out` (`by_month` groups the weeks)."""
 
     @property
     def engaged(self) -> bool:

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.params import MECHANISMS
+from sim.params import Param as P
+from sim.plugins import Handler
+from sim.structures import STRUCTURE
 from sim.territory import GOV, OPP
 from sim.tracks.base import Track
 
@@ -25,6 +29,49 @@ COLLAPSE_WINDOW = 4  # weeks of violence averaged to judge collapse
 
 class CeasefireTrack(Track):
     name = "ceasefire"
+    params = MECHANISMS["ceasefire"]
+    handles = {
+        "ceasefire": Handler(
+            "launch",
+            "ceasefire",
+            {
+                "structure": STRUCTURE,
+                "zones": P(False, "flag", "Geographic zones define where strikes are allowed"),
+                "shared_definitions": P(
+                    False, "flag", "The co-leads agree who is a terrorist and where"
+                ),
+                "information_sharing": P(
+                    "structure",
+                    "",
+                    "Information sharing between the co-leads",
+                    choices=("structure", "none", "full"),
+                ),
+            },
+        ),
+        "channel_suspended": Handler("channel_suspended", "channel suspended"),
+    }
+    columns = {
+        "ceasefire_active": ("0/1", "A cessation of hostilities is in force"),
+        "ceasefire_violations": (
+            "incidents/week",
+            "Violations of the ceasefire (fire by signatories, collateral strikes)",
+        ),
+        "collateral_strikes": (
+            "strikes/week",
+            "Strikes on excluded fighters that hit signatory areas",
+        ),
+    }
+    flows = ("ceasefire_violations", "collateral_strikes")
+    headline_metrics = (
+        "ceasefire_mean_duration_weeks",
+        "ceasefire_weeks_active",
+        "ceasefire_violence_drop_4w",
+        "ceasefire_collapses",
+        "ceasefire_violations_total",
+        "violence_total",
+    )
+    headline_series = ("violence", "ceasefire_active", "ceasefire_violations")
+    metric_words = ("ceasefire", "violence", "deaths", "violation")
 
     def __init__(self, model):
         super().__init__(model)
@@ -114,9 +161,11 @@ class CeasefireTrack(Track):
             }
         )
 
-    def channel_suspended(self) -> None:
+    def channel_suspended(self, event) -> None:
         """The co-leads stop talking: a running joint ceasefire continues without them."""
-        self.model.channel_open = False
+        m = self.model
+        m.channel_open = False
+        m.trust -= m.trust_params["unilateral_loss"]
 
     # -- weekly: before fighting --------------------------------------------------------------
     def before_fighting(self) -> None:
@@ -217,3 +266,45 @@ class CeasefireTrack(Track):
             ):
                 self.relaunches += 1
                 self.sign(relaunch=True)
+
+    # -- output -----------------------------------------------------------------------------------
+    def record(self) -> dict:
+        return {
+            "ceasefire_active": int(self.active),
+            "ceasefire_violations": self.violations,
+            "collateral_strikes": self.collateral,
+        }
+
+    def log(self) -> list[dict]:
+        if not self.violations:
+            return []
+        return [
+            {
+                "kind": "violations",
+                "count": self.violations,
+                "collateral": self.collateral,
+                "areas": self.violation_areas,
+                "strike_areas": self.strike_areas,
+            }
+        ]
+
+    def measures(self, weekly, months, dates) -> dict[str, float]:
+        hist = self.history
+        durations = [h["weeks_active"] for h in hist if h["active"]]
+        drops = [
+            1 - h["violence_first_4w"] / h["pre_level"]
+            for h in hist
+            if h["violence_first_4w"] is not None and h["pre_level"] > 0
+        ]
+        return {
+            "ceasefires_launched": float(len(hist)),
+            "ceasefires_signed": float(len(durations)),
+            "ceasefire_weeks_active": float(weekly["ceasefire_active"].sum()),
+            "ceasefire_mean_duration_weeks": float(np.mean(durations)) if durations else 0.0,
+            "ceasefire_collapses": float(sum(h["collapsed"] for h in hist)),
+            "ceasefire_violence_drop_4w": float(np.mean(drops)) if drops else 0.0,
+            "ceasefire_violations_total": float(weekly["ceasefire_violations"].sum()),
+        }
+
+    def summary(self) -> dict:
+        return {"ceasefires": self.history}

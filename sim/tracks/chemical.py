@@ -12,11 +12,48 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.params import MECHANISMS
+from sim.params import Param as P
+from sim.plugins import Handler
+from sim.structures import STRUCTURE
 from sim.tracks.base import Track
 
 
 class ChemicalTrack(Track):
     name = "chemical"
+    params = MECHANISMS["chemical"]
+    handles = {
+        "cw_framework": Handler("framework", "CW framework", {"structure": STRUCTURE}),
+        "us_strike": Handler(
+            "ordered_strike",
+            "US strike",
+            {
+                "strikes": P(
+                    1,
+                    "strikes",
+                    "Punitive cruise-missile strikes ordered (unilateral by definition)",
+                    lo=1,
+                    hi=100,
+                ),
+            },
+        ),
+    }
+    columns = {
+        "cw_declared_t": (
+            "tonnes",
+            "Declared chemical agent still in Syria (0 before a declaration)",
+        ),
+        "cw_removed_frac": ("share", "Share of the declared stockpile shipped out of Syria"),
+        "chem_attacks": ("attacks/week", "Chemical attacks by the government"),
+    }
+    flows = ("chem_attacks",)
+    headline_metrics = (
+        "cw_removed_frac_final",
+        "cw_weeks_to_95pct",
+        "chem_attacks_after_framework",
+    )
+    headline_series = ("cw_removed_frac", "chem_attacks")
+    metric_words = ("cw", "chem")
 
     def __init__(self, model):
         super().__init__(model)
@@ -32,8 +69,6 @@ class ChemicalTrack(Track):
         self.capability = 1.0  # delivery capacity (aircraft, launchers), 0..1
         self.deterrence = 0.0
         self.attacks = 0
-        self.shipments = 0
-        self.framework_date = None
 
     # -- decisions --------------------------------------------------------------------------------
     def framework(self, event) -> None:
@@ -43,9 +78,11 @@ class ChemicalTrack(Track):
         if self.structure.unilateral == "us":
             self.strike(1)
             return
-        self.framework_date = event["date"]
         self.declared = self.p["declared_t"]
         self.deterrence = 1.0  # the threat that produced the deal is credible at first
+
+    def ordered_strike(self, event) -> None:
+        self.strike(event["strikes"])
 
     def strike(self, strikes: int) -> None:
         """A unilateral punitive strike: some delivery capacity destroyed, no stock removed."""
@@ -87,7 +124,6 @@ class ChemicalTrack(Track):
                 self.shipped += self.staged
                 self.scheduled_held -= self.staged
                 self.staged = 0.0
-                self.shipments += 1
             self.joint_success(moved / p["transport_rate_t"] if p["transport_rate_t"] else 0.0)
         # Attacks: more likely when the government is losing and still has agent and means.
         agent = p["chlorine_capability"] + (1 - p["chlorine_capability"]) * min(
@@ -113,3 +149,31 @@ class ChemicalTrack(Track):
     @property
     def declared_in_syria(self) -> float:
         return max(0.0, self.declared - self.shipped)
+
+    # -- output -----------------------------------------------------------------------------------
+    def record(self) -> dict:
+        return {
+            "cw_declared_t": self.declared_in_syria,
+            "cw_removed_frac": self.removed_frac,
+            "chem_attacks": self.attacks,
+        }
+
+    def log(self) -> list[dict]:
+        return [{"kind": "chemical_attack"}] if self.attacks else []
+
+    def measures(self, weekly, months, dates) -> dict[str, float]:
+        out = {"cw_removed_frac_final": self.removed_frac}
+        after = weekly[weekly["date"] >= dates.get("cw_framework", ["9999"])[0]]
+        reached95 = after.index[after["cw_removed_frac"] >= 0.95]
+        out["cw_weeks_to_95pct"] = (
+            float(reached95[0] - after.index[0]) if len(reached95) else float("nan")
+        )
+        out["chem_attacks_total"] = float(weekly["chem_attacks"].sum())
+        out["chem_attacks_after_framework"] = float(after["chem_attacks"].sum())
+        return out
+
+    @classmethod
+    def monthly(cls, by_month, out) -> None:
+        # stocks at the month's end, not averaged
+        out["cw_removed_frac"] = by_month["cw_removed_frac"].last()
+        out["cw_declared_t"] = by_month["cw_declared_t"].last()

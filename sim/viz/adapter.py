@@ -9,24 +9,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from sim.plugins import EVENT_LABELS  # short labels of dated decisions on time axes
 from sim.viz import style
 from sim.viz.figures import MapData
-
-# Short labels for dated decisions on the charts' time axes.
-EVENT_LABELS = {
-    "cw_framework": "CW framework",
-    "us_strike": "US strike",
-    "access_regime": "access regime",
-    "cross_border_aid": "cross-border aid",
-    "airdrops": "airdrops",
-    "ceasefire": "ceasefire",
-    "observers": "UN observers",
-    "observers_end": "observers leave",
-    "channel_suspended": "channel suspended",
-    "russian_intervention": "Russian air campaign",
-    "coalition_campaign": "coalition vs ISIL",
-    "isil_emerges": "ISIL emerges",
-}
 
 
 def new_model(scenario, seed: int):

@@ -21,6 +21,7 @@ import solara
 from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 
+from sim.plugins import TRACKS
 from sim.viz import adapter, style
 from sim.viz.app_model import (
     KNOBS,
@@ -60,7 +61,7 @@ def model_params(settings: dict | None = None) -> dict:
             "label": "Case study",
         },
     }
-    for track in ("chemical", "access", "ceasefire"):
+    for track in TRACKS:
         params[f"structure_{track}"] = {
             "type": "Select",
             "value": str(flat.get(f"tracks.{track}.structure", "timeline")),

@@ -22,6 +22,7 @@ import mesa
 import pandas as pd
 
 from sim.errors import UserError
+from sim.plugins import TRACKS
 from sim.viz import adapter, style
 from sim.viz.cases import CASES, CaseStudy, get_case, scenario_path
 
@@ -311,7 +312,7 @@ def case_series(
 
     case = get_case(case) if isinstance(case, str) else case
     base = load_scenario(scenario_path(case), overrides=overrides or None)
-    tracks = [case.track] if case.track else ["chemical", "access", "ceasefire"]
+    tracks = [case.track] if case.track else list(TRACKS)
     out = []
     for s in structures:
         key = _structure_key(s)

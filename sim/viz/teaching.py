@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.plugins import TRACKS
 from sim.viz import style
 from sim.viz.cases import get_case, scenario_path
 
@@ -35,7 +36,7 @@ def structure_variants(case: str, structures: Sequence[str]) -> list[Variant]:
 
     c = get_case(case)
     base = load_scenario(scenario_path(c))
-    tracks = [c.track] if c.track else ["chemical", "access", "ceasefire"]
+    tracks = [c.track] if c.track else list(TRACKS)
     return [
         Variant(
             style.structure_label(s),
