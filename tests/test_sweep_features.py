@@ -182,3 +182,73 @@ def test_constant_metric_gets_the_constant_note(tmp_path):
     _, table, md, _ = sensitivity(out, ["k"], num_resamples=20, figure=False)
     assert (table.note == "constant across the design").all()
     assert "constant across the design" in md
+
+
+# ------------------------------------------------------------------------------ user metrics
+
+USER = """
+[sweep]
+name = "user"
+scenario = "fake.toml"
+design = "lhs"
+samples = 5
+replicates = 2
+seed = 4
+metrics_module = "{module}"
+[parameters]
+x1 = {{ min = -1.0, max = 1.0 }}
+x2 = {{ min = -1.0, max = 1.0 }}
+"""
+
+
+def _module(tmp_path, monkeypatch, name: str, body: str) -> str:
+    (tmp_path / f"{name}.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return name
+
+
+def test_user_metrics_from_a_named_module(tmp_path, monkeypatch):
+    mod = _module(
+        tmp_path,
+        monkeypatch,
+        "study_metrics_ok",
+        "def y_squared(result):\n    return result.metrics['y'] ** 2\n\n"
+        "def v_last(result):\n    return float(result.timeseries['v'].iloc[-1])\n\n"
+        "METRICS = {'y_squared': y_squared, 'v_last': v_last}\n",
+    )
+    out = tmp_path / "u"
+    run_sweep(write_sweep(tmp_path, USER.format(module=mod)), out, **QUIET)
+    runs = load_runs(out)
+    assert (runs.status == "ok").all()
+    np.testing.assert_allclose(runs["metric.y_squared"], runs["metric.y"] ** 2)
+    np.testing.assert_allclose(runs["metric.v_last"], runs["metric.y"] * 3)
+    # the module's source hash is part of the design: an edited module is another sweep
+    man = __import__("json").loads((out / "sweep.json").read_text())
+    assert len(man["design"]["options"]["metrics_module_sha256"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "match"),
+    [
+        ("study_metrics_missing_table", "x = 1\n", "defines no METRICS"),
+        ("study_metrics_bad_name", "METRICS = {'a b': len}\n", "must be an identifier"),
+        ("study_metrics_raises", "raise RuntimeError('boom')\n", "importing .* failed"),
+        ("study_metrics_absent", None, "cannot import"),
+    ],
+)
+def test_bad_metric_modules_are_one_line_errors(tmp_path, monkeypatch, name, body, match):
+    from sim.experiments.sweep import plan_sweep
+
+    if body is not None:
+        _module(tmp_path, monkeypatch, name, body)
+    with pytest.raises(UserError, match=match) as e:
+        plan_sweep(write_sweep(tmp_path, USER.format(module=name)))
+    assert "sweep.metrics_module" in str(e.value)
+
+
+def test_user_metric_clashing_with_a_builtin_fails_the_runs(tmp_path, monkeypatch):
+    from sim.experiments.execute import AllRunsFailed
+
+    mod = _module(tmp_path, monkeypatch, "study_metrics_clash", "METRICS = {'y': len}\n")
+    with pytest.raises(AllRunsFailed, match="clashes with a built-in metric"):
+        run_sweep(write_sweep(tmp_path, USER.format(module=mod)), tmp_path / "c", **QUIET)

@@ -136,13 +136,16 @@ class Design:
 
     def task(self, run_id: int) -> dict:
         point, rep = self.locate(run_id)
-        return {
+        task = {
             "run_id": int(run_id),
             "point_id": point,
             "replicate": rep,
             "seed": self.seed_of(run_id),
             "overrides": self.point(point),
         }
+        if self.options.get("metrics_module"):  # user metric functions (sweep file)
+            task["metrics_module"] = self.options["metrics_module"]
+        return task
 
     def problem(self) -> dict:
         """The SALib problem dict (numeric ranges only)."""

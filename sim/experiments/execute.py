@@ -70,6 +70,10 @@ def run_one(base, task: dict, timeseries: str = "none"):
         row["scenario_hash"] = sc.hash
         res = core.run_model(sc, task["seed"])
         metrics = res.metrics
+        if task.get("metrics_module"):
+            from sim.experiments.user_metrics import evaluate
+
+            metrics = {**metrics, **evaluate(task["metrics_module"], res, metrics)}
         for k, v in metrics.items():
             row[f"metric.{k}"] = core.metric_float(v)
         if timeseries != "none":

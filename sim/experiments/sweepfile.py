@@ -51,6 +51,7 @@ SWEEP_KEYS = {
     "metrics": "list of metric names",
     "max_runs": "integer",
     "chunk_size": "integer",
+    "metrics_module": "importable module defining METRICS = {name: function(result)}",
 }
 PARAM_KEYS = ("min", "max", "steps", "values", "integer", "dist", "mean", "sd", "mode")
 TIMESERIES = ("none", "monthly", "weekly")
@@ -172,6 +173,12 @@ def load_sweep_file(path) -> SweepFile:
         options["calc_second_order"] = bool(get("calc_second_order", bool, False))
     if method == "morris":
         options["levels"] = get("levels", int, 4)
+    module = get("metrics_module", str, None)
+    if module is not None:
+        from sim.experiments.user_metrics import check
+
+        options["metrics_module"] = module
+        options["metrics_module_sha256"] = check(module, where)
     params = data.get("parameters")
     if not isinstance(params, dict) or not params:
         raise _err(
