@@ -377,3 +377,33 @@ def test_discover_bad_threshold_is_one_line(task_force):
     assert len(p.stderr.strip().splitlines()) == 1
     p = cli("discover", out, "--metric", "nope", "--threshold", "1")
     assert p.returncode == 2 and "unknown metric 'nope'" in p.stderr
+
+
+# ------------------------------------------------------------------------------ docs
+
+
+def test_outputs_md_lists_every_column_and_metric(hist_run):
+    """docs/OUTPUTS.md documents every weekly and monthly column and every summary metric."""
+    text = (ROOT / "docs" / "OUTPUTS.md").read_text()
+    names = [*hist_run.timeseries.columns, *hist_run.monthly.columns, *hist_run.metrics]
+    missing = sorted({n for n in names if f"`{n}`" not in text})
+    assert not missing, f"not in docs/OUTPUTS.md: {missing}"
+
+
+def test_citation_file_and_thesis_citation():
+    import yaml
+
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["title"] and cff["authors"]
+    from sim import __version__
+
+    assert cff["version"] == __version__
+    thesis = cff["references"][0]
+    assert thesis["type"] == "thesis" and thesis["year"] == 2017
+    assert thesis["authors"][0]["family-names"] == "Ward"
+    assert thesis["institution"]["name"] == "University of Oregon"
+    title = "Can the United States and Russia Cooperate? Analyzing the Results of Bilateral"
+    assert thesis["title"].startswith(title)
+    for doc in ("README.md", "docs/ODD.md", "docs/EXPERIMENTS.md", "docs/OUTPUTS.md"):
+        text = " ".join((ROOT / doc).read_text().split())
+        assert "Ward, Peter Brian. 2017." in text and title in text, doc
