@@ -123,7 +123,7 @@ def test_rows_are_the_model_run_itself(reference):
     runs = load_runs(out)
     exp = plan_sweep(sf)
     for rid in (0, 7):
-        row, _ = run_one(exp.base, exp.design.task(rid))
+        row, *_ = run_one(exp.base, exp.design.task(rid))
         stored = runs[runs.run_id == rid].iloc[0]
         assert stored.seed == row["seed"]
         for k, v in row.items():
@@ -336,7 +336,7 @@ def test_killed_or_interrupted_sweep_resumes_without_duplicates_or_gaps(tmp_path
     assert ts.groupby("run_id").size().nunique() == 1 and ts.run_id.nunique() == 16
     # the rows are those of an uninterrupted run
     exp = plan_sweep(sf)
-    row, _ = run_one(exp.base, exp.design.task(15))
+    row, *_ = run_one(exp.base, exp.design.task(15))
     assert runs.iloc[15]["metric.trust_final"] == pytest.approx(row["metric.trust_final"])
     sessions = [
         ln for ln in cli("summarize", out, check=True).stdout.splitlines() if "session " in ln

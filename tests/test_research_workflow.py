@@ -407,3 +407,47 @@ def test_citation_file_and_thesis_citation():
     for doc in ("README.md", "docs/ODD.md", "docs/EXPERIMENTS.md", "docs/OUTPUTS.md"):
         text = " ".join((ROOT / doc).read_text().split())
         assert "Ward, Peter Brian. 2017." in text and title in text, doc
+
+
+# ------------------------------------------------------------------------------ per-area output
+
+
+def test_per_area_monthly_output_matches_the_weekly_record(tmp_path):
+    """areas = "monthly": each area's state at the end of every month; the run is unchanged and
+    the areas add up to the weekly record's totals."""
+    from sim import load_scenario, run
+    from sim.experiments import load_areas
+
+    sweep = tmp_path / "areas.toml"
+    sweep.write_text(
+        f'[sweep]\nscenario = "{HIST}"\ndesign = "grid"\nreplicates = 1\nseed = 7\n'
+        'timeseries = "weekly"\nareas = "monthly"\n[parameters]\n'
+        '"params.diplomacy.chaos" = { values = [0.2, 0.3] }\n'
+    )
+    out = tmp_path / "out"
+    cli("sweep", sweep, "--out", out, "--jobs", 1, "--no-progress", check=True)
+    runs = load_runs(out)
+    areas = load_areas(out)
+    weekly = load_timeseries(out)
+    n_areas = areas.area.nunique()
+    assert n_areas >= 70 and len(areas) == len(runs) * n_areas * areas.month.nunique()
+    assert set(areas.status) <= {"accessible", "hard_to_reach", "besieged"}
+    assert set(areas.controller) <= {"government", "opposition", "isil", "kurdish"}
+    for rid in runs.run_id:
+        a = areas[areas.run_id == rid]
+        w = weekly[weekly.run_id == rid].copy()
+        w["month"] = w.date.str.slice(0, 7)
+        last = w.groupby("month").tail(1).set_index("month")
+        besieged = a[a.status == "besieged"].groupby("month").population.sum()
+        got = besieged.reindex(last.index, fill_value=0.0)
+        np.testing.assert_allclose(got, last.besieged_pop, rtol=1e-9)
+        gov = a[a.controller == "government"].groupby("month").size()
+        np.testing.assert_array_equal(gov.reindex(last.index, fill_value=0), last.areas_government)
+    # recording the areas draws nothing: the metrics are those of a plain run with that seed
+    r = runs.iloc[0]
+    sc = load_scenario(HIST).with_overrides(
+        {"params.diplomacy.chaos": r["param.params.diplomacy.chaos"]}
+    )
+    plain = run(sc, seed=int(r.seed)).metrics
+    for k, v in plain.items():
+        assert r[f"metric.{k}"] == pytest.approx(v, nan_ok=True), k

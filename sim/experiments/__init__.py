@@ -35,6 +35,12 @@ def load_timeseries(out, run_ids=None):
     return ResultsStore(out).read_timeseries(run_ids)
 
 
+def load_areas(out, run_ids=None):
+    """Each area's state at the end of every month (run_id, month, area, name, governorate,
+    controller, status, besieger, population, in_need, displaced), if the sweep kept it."""
+    return ResultsStore(out).read_areas(run_ids)
+
+
 __all__ = [
     "CompareResult",
     "Design",
@@ -46,6 +52,7 @@ __all__ = [
     "compare",
     "compare_design",
     "derive_seed",
+    "load_areas",
     "load_runs",
     "load_timeseries",
     "plan_sweep",

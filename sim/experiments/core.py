@@ -23,8 +23,53 @@ def load_scenario(path, overrides=()):
     return _load(str(path), overrides=list(overrides))
 
 
-def run_model(sc, seed: int):
-    return _run(sc, seed=int(seed))
+def run_model(sc, seed: int, areas: bool = False):
+    """One run; with ``areas``, ``result.areas`` holds each area's state at the end of every
+    month (read from the model as it runs: no random draw, so the run itself is unchanged)."""
+    if not areas:
+        return _run(sc, seed=int(seed))
+    import pandas as pd
+
+    from sim.model import SyriaModel
+    from sim.runner import result_of
+    from sim.territory import CONTROLLERS, STATUSES
+
+    model = SyriaModel(sc, seed=int(seed))
+    t = model.territory
+    last: dict[str, dict] = {}  # month -> state after its last week
+    for _ in range(model.n_steps):
+        model.step()
+        last[model.date.isoformat()[:7]] = {
+            "controller": t.controller.copy(),
+            "status": t.status.copy(),
+            "besieger": t.besieger.copy(),
+            "population": t.population.copy(),
+            "in_need": t.in_need.copy(),
+            "displaced": t.displaced.copy(),
+        }
+    res = result_of(model)
+    ctrl, stat = np.array(CONTROLLERS), np.array(STATUSES)
+    res.areas = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "month": month,
+                    "area": np.arange(t.n),
+                    "name": t.name,
+                    "governorate": t.governorate,
+                    "controller": ctrl[s["controller"]],
+                    "status": stat[s["status"]],
+                    "besieger": np.where(s["besieger"] >= 0, ctrl[s["besieger"]], ""),
+                    "population": s["population"],
+                    "in_need": s["in_need"],
+                    "displaced": s["displaced"],
+                }
+            )
+            for month, s in last.items()
+        ],
+        ignore_index=True,
+    )
+    return res
 
 
 # A point's override key choosing one scenario of a ScenarioSet (compare --scenarios).

@@ -145,6 +145,8 @@ class Design:
         }
         if self.options.get("metrics_module"):  # user metric functions (sweep file)
             task["metrics_module"] = self.options["metrics_module"]
+        if self.options.get("areas") == "monthly":  # per-area monthly state (sweep file)
+            task["areas"] = True
         return task
 
     def problem(self) -> dict:

@@ -47,7 +47,8 @@ def _worker_id() -> str:
 
 
 def run_one(base, task: dict, timeseries: str = "none"):
-    """Run one task; never raises: a failing run becomes a row with status 'failed'."""
+    """Run one task -> (row, series or None, per-area monthly table or None); never raises: a
+    failing run becomes a row with status 'failed'."""
     t0 = time.perf_counter()
     c0 = time.process_time()
     row = {
@@ -63,12 +64,15 @@ def run_one(base, task: dict, timeseries: str = "none"):
         "scenario_hash": "",
     }
     sc = None
-    ts = None
+    ts = areas = None
     try:
         overrides = task.get("overrides") or {}
         sc = core.apply_point(base, overrides) if overrides else base
         row["scenario_hash"] = sc.hash
-        res = core.run_model(sc, task["seed"])
+        if task.get("areas"):
+            res = core.run_model(sc, task["seed"], areas=True)
+        else:
+            res = core.run_model(sc, task["seed"])
         metrics = res.metrics
         if task.get("metrics_module"):
             from sim.experiments.user_metrics import evaluate
@@ -80,6 +84,9 @@ def run_one(base, task: dict, timeseries: str = "none"):
             frame = res.monthly if timeseries == "monthly" else res.timeseries
             ts = frame.reset_index(drop=frame.index.name is None).copy()
             ts.insert(0, "run_id", row["run_id"])
+        if task.get("areas"):
+            areas = res.areas
+            areas.insert(0, "run_id", row["run_id"])
     except Exception as exc:  # recorded, the sweep goes on
         row["status"] = "failed"
         msg = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
@@ -98,7 +105,7 @@ def run_one(base, task: dict, timeseries: str = "none"):
         row[f"param.{k}"] = core.scalar(v)
     row["duration_s"] = round(time.perf_counter() - t0, 6)
     row["cpu_s"] = round(time.process_time() - c0, 6)
-    return row, ts
+    return row, ts, areas
 
 
 def run_chunk(tasks: list[dict], timeseries: str = "none", base=None) -> dict:
@@ -108,14 +115,17 @@ def run_chunk(tasks: list[dict], timeseries: str = "none", base=None) -> dict:
     base = base if base is not None else _WORKER_BASE
     if base is None:
         raise RuntimeError("worker has no base scenario")
-    rows, frames = [], []
+    rows, frames, area_frames = [], [], []
     for t in tasks:
-        row, ts = run_one(base, t, timeseries)
+        row, ts, areas = run_one(base, t, timeseries)
         rows.append(row)
         if ts is not None:
             frames.append(ts)
+        if areas is not None:
+            area_frames.append(areas)
     series = pd.concat(frames, ignore_index=True) if frames else None
-    return {"rows": rows, "timeseries": series}
+    areas = pd.concat(area_frames, ignore_index=True) if area_frames else None
+    return {"rows": rows, "timeseries": series, "areas": areas}
 
 
 # --------------------------------------------------------------------------- backends
@@ -401,7 +411,7 @@ def execute(
             rows = result["rows"]
             for r in rows:
                 r.update(stamp or {})
-            store.write_part(rows, result.get("timeseries"))
+            store.write_part(rows, result.get("timeseries"), result.get("areas"))
             ran += len(rows)
             nf = sum(1 for r in rows if r["status"] != "ok")
             failed += nf

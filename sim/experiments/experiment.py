@@ -164,7 +164,7 @@ def set_aside(exp: Experiment, out: Path) -> Path:
         code = str((old.get("code") or {}).get("source_sha256") or "unknown")[:12]
         dest = out / SUPERSEDED / f"{now().replace(':', '')}-{code}"
         dest.mkdir(parents=True)
-        for sub in (store.runs_dir, store.ts_dir):
+        for sub in (store.runs_dir, store.ts_dir, store.areas_dir):
             if sub.is_dir():
                 os.replace(sub, dest / sub.name)
         entry = {

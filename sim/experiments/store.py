@@ -9,6 +9,7 @@ OUT/
   runs/part-*.parquet one row per finished run: run_id, point_id, replicate, seed, status,
                       error, duration_s, cpu_s, worker, param.<key> (every resolved parameter), metric.<name>
   timeseries/part-*.parquet   optional: run_id + the run's weekly or monthly series
+  areas/part-*.parquet        optional: run_id + each area's state at the end of every month
 ```
 
 Crash safety: each finished chunk of runs is written as its own part file, first to a temporary
@@ -39,6 +40,7 @@ PROVENANCE = "provenance.json"
 DESIGN = "design.parquet"
 RUNS = "runs"
 TIMESERIES = "timeseries"
+AREAS = "areas"
 LOCK = ".lock"
 
 ID_COLUMNS = (
@@ -145,6 +147,10 @@ class ResultsStore:
     def ts_dir(self) -> Path:
         return self.root / TIMESERIES
 
+    @property
+    def areas_dir(self) -> Path:
+        return self.root / AREAS
+
     def exists(self) -> bool:
         return (self.root / MANIFEST).is_file()
 
@@ -164,8 +170,9 @@ class ResultsStore:
     def run_parts(self) -> list[Path]:
         return sorted(self.runs_dir.glob("part-*.parquet")) if self.runs_dir.is_dir() else []
 
-    def ts_parts(self) -> list[Path]:
-        return sorted(self.ts_dir.glob("part-*.parquet")) if self.ts_dir.is_dir() else []
+    def ts_parts(self, folder: Path | None = None) -> list[Path]:
+        d = folder or self.ts_dir
+        return sorted(d.glob("part-*.parquet")) if d.is_dir() else []
 
     def _read_part(self, path: Path, columns=None):
         import pyarrow.parquet as pq
@@ -219,13 +226,17 @@ class ResultsStore:
         df = df.drop(columns="_failed")
         return df.reset_index(drop=True)
 
-    def read_timeseries(self, run_ids=None):
+    def read_areas(self, run_ids=None):
+        """Per-area monthly state (run_id, month, area, name, ...), if the sweep kept it."""
+        return self.read_timeseries(run_ids, folder=self.areas_dir)
+
+    def read_timeseries(self, run_ids=None, folder: Path | None = None):
         import pandas as pd
         import pyarrow.parquet as pq
 
         run_stems = {p.stem for p in self.run_parts()}
         frames = []
-        for part in self.ts_parts():
+        for part in self.ts_parts(folder):
             if part.stem not in run_stems:
                 continue  # orphan of an interrupted chunk
             t = pq.read_table(part)
@@ -291,13 +302,13 @@ class ResultsStore:
 
     def cleanup(self) -> None:
         """Remove what an interrupted session can leave behind: temp files, orphan series."""
-        for d in (self.root, self.runs_dir, self.ts_dir):
+        for d in (self.root, self.runs_dir, self.ts_dir, self.areas_dir):
             if d.is_dir():
                 for tmp in d.glob(".*.tmp-*"):
                     with contextlib.suppress(OSError):
                         tmp.unlink()
         run_stems = {p.stem for p in self.run_parts()}
-        for part in self.ts_parts():
+        for part in [*self.ts_parts(), *self.ts_parts(self.areas_dir)]:
             if part.stem not in run_stems:
                 with contextlib.suppress(OSError):
                     part.unlink()
@@ -306,15 +317,17 @@ class ResultsStore:
         if not (self.root / DESIGN).is_file():
             atomic_write_table(self.root / DESIGN, frame_to_table(design_df))
 
-    def write_part(self, rows: list[dict], timeseries=None) -> Path:
-        """Commit one finished chunk: its series (if any), then its rows (the commit record)."""
+    def write_part(self, rows: list[dict], timeseries=None, areas=None) -> Path:
+        """Commit one finished chunk: its series and area tables (if any), then its rows (the
+        commit record)."""
         if not rows:
             raise ValueError("empty chunk")
         first = min(int(r["run_id"]) for r in rows)
         stem = f"part-{first:09d}-{uuid.uuid4().hex[:8]}"
-        if timeseries is not None and len(timeseries):
-            self.ts_dir.mkdir(exist_ok=True)
-            atomic_write_table(self.ts_dir / f"{stem}.parquet", frame_to_table(timeseries))
+        for folder, frame in ((self.ts_dir, timeseries), (self.areas_dir, areas)):
+            if frame is not None and len(frame):
+                folder.mkdir(exist_ok=True)
+                atomic_write_table(folder / f"{stem}.parquet", frame_to_table(frame))
         path = self.runs_dir / f"{stem}.parquet"
         atomic_write_table(path, rows_to_table(rows))
         return path

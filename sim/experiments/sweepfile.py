@@ -52,6 +52,7 @@ SWEEP_KEYS = {
     "max_runs": "integer",
     "chunk_size": "integer",
     "metrics_module": "importable module defining METRICS = {name: function(result)}",
+    "areas": "none | monthly: store each area's state at the end of every month",
 }
 PARAM_KEYS = ("min", "max", "steps", "values", "integer", "dist", "mean", "sd", "mode")
 TIMESERIES = ("none", "monthly", "weekly")
@@ -173,6 +174,11 @@ def load_sweep_file(path) -> SweepFile:
         options["calc_second_order"] = bool(get("calc_second_order", bool, False))
     if method == "morris":
         options["levels"] = get("levels", int, 4)
+    areas = get("areas", str, "none")
+    if areas not in ("none", "monthly"):
+        raise _err(f"expected none | monthly, got {areas!r}", where, "sweep.areas")
+    if areas == "monthly":
+        options["areas"] = areas
     module = get("metrics_module", str, None)
     if module is not None:
         from sim.experiments.user_metrics import check
