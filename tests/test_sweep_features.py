@@ -137,6 +137,11 @@ def test_grid_analysis_differences_per_cell_by_hand(tmp_path, seeds):
     assert not np.isinf(k.d_z.astype(float)).any()
     cells = pd.read_csv(out / "grid_cells.csv")
     assert len(cells[cells.metric == "noisy"]) == 6 and (cells.n == 6).all()
+    assert "## Replicates" in md  # the grid report says whether 6 replicates are enough
+    from sim.experiments.summarize import render, summarize
+
+    text = render(summarize(out), out)
+    assert "replicates needed for 5%" in text and "noisy" in text.split("replicates:")[1]
 
 
 def test_grid_contrast_must_be_varied(tmp_path):

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import UserError
+from sim.experiments.convergence import replicate_lines, replicate_table
 from sim.experiments.stats import fmt_g, holm, mean_ci, paired_difference
 from sim.experiments.store import ResultsStore, atomic_write_bytes
 
@@ -39,7 +40,14 @@ def _welch(a, b, level: float) -> dict:
     return out
 
 
-def analyze_grid(out, metrics: list[str] | None = None, *, contrast: str | None = None, level=0.95):
+def analyze_grid(
+    out,
+    metrics: list[str] | None = None,
+    *,
+    contrast: str | None = None,
+    level=0.95,
+    precision: float = 0.05,
+):
     """(cells, differences, info) DataFrames of a grid sweep's store."""
     import pandas as pd
 
@@ -96,7 +104,10 @@ def analyze_grid(out, metrics: list[str] | None = None, *, contrast: str | None 
     differences = pd.DataFrame(diffs)
     if len(differences):
         differences["p_holm"] = holm(differences["p_value"].to_numpy(dtype=float))
+    reps = replicate_table(ok, chosen, precision) if man["design"]["replicates"] > 1 else None
     info = {
+        "replicates": reps,
+        "precision": precision,
         "keys": keys,
         "contrast": contrast,
         "others": others,
@@ -143,13 +154,17 @@ def markdown(cells, differences, info) -> str:
             )
         lines.append("")
     lines.append("Means per cell: grid_cells.csv; response curves: fig_response.png.")
+    if info.get("replicates") is not None and len(info["replicates"]):
+        lines += [""] + replicate_lines(info["replicates"], info["precision"])
     return "\n".join(lines) + "\n"
 
 
-def grid_analysis(out, metrics=None, *, figure: bool = True, contrast: str | None = None):
+def grid_analysis(
+    out, metrics=None, *, figure: bool = True, contrast: str | None = None, precision=0.05
+):
     """Write grid_cells.csv, grid_differences.csv, grid.md and fig_response.png; returns the
     ``sensitivity`` tuple (method, table, markdown, figure)."""
-    cells, differences, info = analyze_grid(out, metrics, contrast=contrast)
+    cells, differences, info = analyze_grid(out, metrics, contrast=contrast, precision=precision)
     out = Path(out)
     atomic_write_bytes(out / "grid_cells.csv", cells.to_csv(index=False).encode())
     atomic_write_bytes(out / "grid_differences.csv", differences.to_csv(index=False).encode())

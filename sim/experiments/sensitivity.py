@@ -238,7 +238,7 @@ def sensitivity(
     if man.get("kind") == "sweep" and man["design"]["method"] == "grid":
         from sim.experiments.grid import grid_analysis
 
-        return grid_analysis(out, metrics, figure=figure, contrast=contrast)
+        return grid_analysis(out, metrics, figure=figure, contrast=contrast, precision=precision)
     method, table = analyze(out, metrics, num_resamples=num_resamples)
     out = Path(out)
     runs = store.read_runs()

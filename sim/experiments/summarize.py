@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim.experiments.convergence import replicate_table
 from sim.experiments.provenance import describe_code
 from sim.experiments.stats import fmt_g
 from sim.experiments.store import ResultsStore
+
+# Precision the replicates table of `summarize` reports against (share of the metric's mean size).
+PRECISION = 0.05
 
 
 def summarize(out, *, max_failures: int = 10) -> dict:
@@ -18,11 +22,13 @@ def summarize(out, *, max_failures: int = 10) -> dict:
     n_ok = int((runs.status == "ok").sum()) if len(runs) else 0
     n_failed = int((runs.status != "ok").sum()) if len(runs) else 0
     metric_cols = [c for c in runs.columns if c.startswith("metric.")]
-    stats = None
+    stats = reps = None
     if n_ok and metric_cols:
-        ok = runs[runs.status == "ok"][metric_cols]
-        stats = ok.agg(["count", "mean", "std", "min", "max"]).T
+        ok = runs[runs.status == "ok"]
+        stats = ok[metric_cols].agg(["count", "mean", "std", "min", "max"]).T
         stats.index = [c[len("metric.") :] for c in stats.index]
+        if man["design"]["replicates"] > 1:  # is the seed noise of a point's mean small enough?
+            reps = replicate_table(ok, list(stats.index), PRECISION)
     failures = (
         runs[runs.status != "ok"][["run_id", "point_id", "replicate", "seed", "error"]]
         if n_failed
@@ -37,6 +43,7 @@ def summarize(out, *, max_failures: int = 10) -> dict:
         "n_ok": n_ok,
         "n_failed": n_failed,
         "metrics": stats,
+        "replicates": reps,
         "failures": failures,
         "max_failures": max_failures,
     }
@@ -127,6 +134,23 @@ def render(info: dict, out) -> str:
         for name, r in info["metrics"].iterrows():
             lines.append(
                 f"  {name:40s} {int(r['count']):6d} {_g4(r['mean']):>11s} {_g4(r['std']):>11s} {_g4(r['min']):>11s} {_g4(r['max']):>11s}"
+            )
+    reps = info.get("replicates")
+    if reps is not None and len(reps):
+        lines.append("")
+        lines.append(
+            f"  replicates: 95% CI half-width of a design point's mean; replicates needed for "
+            f"{PRECISION:.0%} of the metric's mean size"
+        )
+        lines.append(
+            f"  {'metric':40s} {'reps':>5s} {'seed sd':>11s} {'half-width':>11s} {'needed':>9s}"
+        )
+        for _, r in reps.iterrows():
+            need = r["replicates_needed"]
+            need_txt = "n/a" if need != need else f"{int(need):,}"
+            lines.append(
+                f"  {r['metric']:40s} {int(r['replicates']):5d} {_g4(r['sd_within']):>11s} "
+                f"{_g4(r['half_width']):>11s} {need_txt:>9s}"
             )
     if info["failures"] is not None:
         lines.append("")
