@@ -451,3 +451,34 @@ def test_per_area_monthly_output_matches_the_weekly_record(tmp_path):
     plain = run(sc, seed=int(r.seed)).metrics
     for k, v in plain.items():
         assert r[f"metric.{k}"] == pytest.approx(v, nan_ok=True), k
+
+
+def test_set_end_cuts_the_horizon_and_drops_later_decisions(tmp_path):
+    """--set end=2016-06-30: a shorter run (later decisions dropped), not an out-of-horizon error."""
+    from sim import load_scenario, run
+    from sim.experiments import core
+
+    sc = core.load_scenario(HIST, ["end=2016-06-30"])
+    assert str(sc.end) == "2016-06-30" and all(str(e["date"]) <= "2016-06-30" for e in sc.events())
+    full = run(load_scenario(HIST), seed=5).timeseries
+    cut = run(sc, seed=5).timeseries
+    pd.testing.assert_frame_equal(cut, full.iloc[: len(cut)])  # runs are causal
+    out = tmp_path / "cut"
+    args = ("compare", HIST, "--decision", "issg_access_task_force", "--structures")
+    p = cli(
+        *args,
+        "timeline,none",
+        "--replicates",
+        2,
+        "--set",
+        "end=2016-06-30",
+        "--out",
+        out,
+        "--jobs",
+        1,
+        "--no-progress",
+        "--no-figures",
+    )
+    assert p.returncode == 0, p.stderr
+    bad = cli(*args, "timeline,none", "--set", "end=someday", "--out", tmp_path / "bad")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

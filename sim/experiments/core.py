@@ -20,7 +20,19 @@ from sim.structures import STRUCTURES, TRACKS
 
 
 def load_scenario(path, overrides=()):
-    return _load(str(path), overrides=list(overrides))
+    """Load with ``--set`` overrides; an earlier ``end=DATE`` cuts the run there and drops the
+    decisions dated later (``Scenario.ending``) instead of refusing them as out of horizon."""
+    overrides = list(overrides)
+    ends = [o for o in overrides if isinstance(o, str) and o.replace(" ", "").startswith("end=")]
+    if not ends:
+        return _load(str(path), overrides=overrides)
+    sc = _load(str(path), overrides=[o for o in overrides if o not in ends])
+    text = ends[-1].split("=", 1)[1].strip().strip("'\"")
+    try:
+        end = _dt.date.fromisoformat(text)
+    except ValueError:
+        return _load(str(path), overrides=overrides)  # the scenario's own one-line error
+    return sc.ending(end) if end < sc.end else sc.with_overrides([ends[-1]])
 
 
 def run_model(sc, seed: int, areas: bool = False):
