@@ -309,6 +309,11 @@ def test_index_warnings_flag_unconverged_sobol():
     assert any("2 of 3 S1 intervals cross zero" in x for x in w)
     ok = t.assign(S1=[0.5, 0.3, 0.1], S1_conf=[0.05, 0.05, 0.05])
     assert index_warnings("sobol", ok) == []
+    morris = pd.DataFrame(
+        {"metric": "m", "parameter": ["a", "b"], "mu_star": [0.2, 0.1], "mu_star_conf": [0.3, 0.2]}
+    )
+    assert any("2 of 2 mu_star intervals cross zero" in x for x in index_warnings("morris", morris))
+    assert index_warnings("morris", morris.assign(mu_star_conf=[0.05, 0.02])) == []
 
 
 def test_no_figures_removes_an_old_figure(task_force, tmp_path):

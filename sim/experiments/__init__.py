@@ -9,6 +9,10 @@ res.table, res.differences                  # DataFrames (also compare.csv / dif
 run_sweep("sweeps/compliance_sobol.toml", "out/sobol", jobs=2)        # or scheduler="tcp://..."
 method, table, md, fig = sensitivity("out/sobol")
 runs = load_runs("out/sobol")                                          # one row per run
+compare("scenarios/historical.toml", decision="issg_access_task_force",  # one dated decision
+        structures=["timeline", "multilateral", "none"], replicates=50, out="out/tf")
+compare(scenarios=["scenarios/historical.toml", "scenarios/no_cooperation.toml"], out="out/files")
+discover("out/discovery", "access_reached_frac_mean_12m", quantile=0.8)  # PRIM boxes
 ```
 See docs/EXPERIMENTS.md.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 from sim.experiments.compare import CompareResult, analyze_compare, compare
 from sim.experiments.design import Design, ParamSpec, build_design, compare_design
+from sim.experiments.discover import discover
 from sim.experiments.seeds import derive_seed
 from sim.experiments.sensitivity import analyze as analyze_sensitivity
 from sim.experiments.sensitivity import sensitivity
@@ -52,6 +57,7 @@ __all__ = [
     "compare",
     "compare_design",
     "derive_seed",
+    "discover",
     "load_areas",
     "load_runs",
     "load_timeseries",
