@@ -23,6 +23,7 @@ from sim.viz.figures import (
     compact_number,
     goals_figure,
     map_figure,
+    map_legend_handles,
     nice_ceiling,
 )
 
@@ -117,7 +118,9 @@ def test_map_and_goal_figures_draw(stepped_model, tmp_path):
     fig = map_figure([("A", data), ("B", data)])
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 2
     ax = fig.axes[0]
-    assert ax.get_xlabel() == "Longitude (°E)" and ax.get_ylabel() == "Latitude (°N)"
+    texts = {t.get_text() for t in ax.texts}
+    assert {"Damascus", "Aleppo", "Homs", "Raqqa", "Deir ez-Zor"} <= texts  # whole names
+    assert all(t.get_fontsize() >= 10.5 for t in ax.texts)  # >= 14 px at 96 px per inch
     style.save_figure(fig, tmp_path / "map.png")
     df = adapter.timeseries(stepped_model)
     fig = goals_figure(
@@ -125,12 +128,84 @@ def test_map_and_goal_figures_draw(stepped_model, tmp_path):
         ["violence", "us_russia_trust"],
     )
     axes = [ax for ax in fig.axes if ax.get_visible()]
-    assert [a.get_ylabel() for a in axes] == ["conflict deaths per week", "index, 0 to 1"]
+    assert [a.get_ylabel() for a in axes] == ["conflict deaths per week", "0 = none, 1 = full"]
     lines = axes[0].get_lines()
     colours = {line.get_color() for line in lines}
     assert style.structure_color("timeline") in colours
     assert style.structure_color("bilateral") in colours
-    assert "Date" in axes[0].get_xlabel()
+
+
+def test_every_area_is_a_cell_inside_syria_and_cells_do_not_overlap():
+    from sim.viz import geo
+
+    areas = pd.read_csv("sim/data/areas.csv")
+    cells = geo.area_cells(areas["lon"], areas["lat"])
+    country = geo.syria()
+    assert len(cells) == len(areas) and not any(c.is_empty for c in cells)
+    for cell, lon, lat in zip(cells, areas["lon"], areas["lat"], strict=True):
+        assert country.buffer(1e-6).contains(cell)
+        point = geo.shape({"type": "Point", "coordinates": [lon, lat]})
+        if country.contains(point):  # (Quneitra's point lies in the Golan, outside the outline)
+            assert cell.buffer(1e-6).contains(point)
+    total = sum(c.area for c in cells)
+    assert total == pytest.approx(country.area, rel=1e-6)  # a partition of Syria
+    assert "Natural Earth" in geo.outline_source()
+
+
+def test_legend_is_complete_and_marks_differences():
+    labels = [h.get_label() for h in map_legend_handles(differ=True)]
+    for needed in (
+        "Besieged",
+        "Hard to reach",
+        "Strike",
+        "Aid delivered",
+        "Convoy blocked",
+        "Ceasefire violation",
+        "Differs from other run",
+        "Held by ISIL",
+    ):
+        assert needed in labels
+
+
+def test_side_by_side_outlines_exactly_the_differing_areas():
+    from matplotlib.collections import PolyCollection
+
+    from sim.viz.figures import draw_map_state
+
+    data = MapData(
+        lat=np.array([33.5, 36.2, 35.0]),
+        lon=np.array([36.3, 37.1, 40.0]),
+        controller=["government", "opposition", "isil"],
+        population=np.ones(3),
+        besieged=np.array([False, True, False]),
+        hard_to_reach=np.zeros(3, bool),
+        names=["a", "b", "c"],
+    )
+    fig = Figure()
+    ax = fig.subplots()
+    before = len(ax.collections)
+    draw_map_state(ax, data, differ=np.array([False, False, False]))
+    no_diff = len(ax.collections) - before
+    ax2 = Figure().subplots()
+    draw_map_state(ax2, data, differ=np.array([False, True, False]))
+    outlined = [
+        c
+        for c in ax2.collections
+        if isinstance(c, PolyCollection)
+        and tuple(c.get_edgecolor()[0][:3])
+        == pytest.approx(tuple(int(style.DIFFER_EDGE[i : i + 2], 16) / 255 for i in (1, 3, 5)))
+    ]
+    assert len(ax2.collections) == no_diff + 1 and len(outlined) == 1
+
+
+def test_record_marks_come_from_the_calibration_targets():
+    from sim.viz.record import record_marks
+
+    cw = record_marks("cw_removed_frac")
+    assert any(m.kind == "point" and m.value == 1.0 and m.end.month == 6 for m in cw)
+    access = record_marks("besieged_reached_frac")
+    assert {m.kind for m in access} == {"level", "best"}
+    assert record_marks("no_such_column") == []
 
 
 def test_derived_share_of_besieged_reached():
@@ -216,7 +291,7 @@ def test_figure_map_and_run(tmp_path):
         )
         == 0
     )
-    assert "Longitude" in out.read_text()
+    assert "Besieged" in out.read_text()  # the legend, kept as text in the SVG
     run_dir = tmp_path / "run"
     assert main(["run", "scenarios/historical.toml", "--seed", "1", "--out", str(run_dir)]) == 0
     png = tmp_path / "run.png"

@@ -249,6 +249,14 @@ class SyriaApp(mesa.Model):
             run.model.step()
         self.running = not self._finished()
 
+    def jump_to(self, when: date) -> None:
+        """Run every run forward to the week of `when` (within the case's window). Going back
+        is done by the page (it rebuilds the model: runs are causal, they never rewind)."""
+        when = min(max(when, self.case.start), self.case.end)
+        for run in self.runs:
+            adapter.fast_forward(run.model, when)
+        self.running = not self._finished()
+
     def _finished(self) -> bool:
         a = self.runs[0].model
         current = adapter.current_date(a)
@@ -270,6 +278,34 @@ class SyriaApp(mesa.Model):
         from sim.viz.figures import Series
 
         return [Series(r.structure, r.timeseries(self.case.start), r.label) for r in self.runs]
+
+    def single_frames(self) -> list[tuple[str, pd.DataFrame]]:
+        """One possible history: per run its weekly frame and (for the monthly measures) its
+        monthly frame, dated at the start of each month, from the case's start to now."""
+        from sim.metrics import monthly
+        from sim.viz.ensemble import MONTHLY
+
+        out = []
+        for r in self.runs:
+            weekly = r.timeseries(self.case.start)
+            out.append((r.structure, weekly))
+            if weekly.empty:
+                continue
+            m = monthly(weekly.assign(date=weekly["date"].dt.strftime("%Y-%m-%d")))
+            m = m.assign(date=pd.PeriodIndex(m["month"], freq="M").to_timestamp())
+            out.append((r.structure, m[["date", *[c for c in MONTHLY if c in m.columns]]]))
+        return out
+
+    def ensemble_request(self):
+        """(key, base scenario, structures) of the ensemble this app's settings call for: the
+        case's track varied over the ensemble's structures, every other setting as chosen."""
+        from sim.viz.ensemble import case_structures
+
+        structures = case_structures(self.case, *[r.structure for r in self.runs])
+        base = self.runs[0].scenario
+        if self.case.track:
+            base = base.with_overrides({f"tracks.{self.case.track}.structure": TIMELINE})
+        return (self.case.key, base.hash, tuple(structures)), base, structures
 
     def map_panels(self):
         return [

@@ -27,6 +27,19 @@ class CaseStudy:
     scenario: str = "historical.toml"
     what_happened: str = ""
     question: str = ""
+    key_dates: tuple[tuple[date, str], ...] = ()  # the app's "jump to" buttons
+    lesson: tuple[LessonStep, ...] = ()  # the guided lesson (docs/TEACHING.md)
+
+
+@dataclass(frozen=True)
+class LessonStep:
+    """One step of a guided lesson: what to set, where to go, what to ask the class."""
+
+    title: str
+    question: str
+    compare_with: str = "off"  # side-by-side structure to set (off: one run)
+    go_to: date | None = None  # the week to jump to
+    view: str = "ensemble"  # ensemble (mean and band) or single (one possible history)
 
 
 CASES: dict[str, CaseStudy] = {
@@ -46,6 +59,33 @@ CASES: dict[str, CaseStudy] = {
                 "supplied the ship; 98% of the declared stockpile left Syria by 23 June 2014."
             ),
             question="What if the US had struck alone instead of agreeing a joint framework?",
+            key_dates=(
+                (date(2013, 9, 14), "Framework"),
+                (date(2014, 1, 7), "First shipment"),
+                (date(2014, 6, 23), "Last shipment"),
+            ),
+            lesson=(
+                LessonStep(
+                    "The framework",
+                    "The US threatened strikes; Russia offered a deal. What could each power "
+                    "do that the other could not?",
+                    go_to=date(2013, 9, 14),
+                ),
+                LessonStep(
+                    "Removal under the framework",
+                    "Compare the purple band (US-Russia) with the blue one (US alone). Why does "
+                    "removal need Russia's route to Latakia?",
+                    go_to=date(2014, 6, 23),
+                ),
+                LessonStep(
+                    "One possible history",
+                    "Side by side: the same seed under the US alone. Which areas differ on the "
+                    "map, and how do trust and escalation move?",
+                    compare_with="unilateral_us",
+                    go_to=date(2014, 6, 23),
+                    view="single",
+                ),
+            ),
         ),
         CaseStudy(
             key="access",
@@ -61,6 +101,33 @@ CASES: dict[str, CaseStudy] = {
                 "fell back as Russia's leverage over Damascus waned."
             ),
             question="Would the UN alone (multilateral) or one power alone have reached as many?",
+            key_dates=(
+                (date(2015, 6, 1), "2015: UN alone"),
+                (date(2016, 2, 12), "ISSG task force"),
+                (date(2016, 12, 22), "Aleppo falls"),
+            ),
+            lesson=(
+                LessonStep(
+                    "2015: the UN alone",
+                    "Under 1% of besieged people reached a month (the black bar). Why can the "
+                    "UN not get through on its own?",
+                    go_to=date(2015, 12, 31),
+                ),
+                LessonStep(
+                    "The task force",
+                    "February 2016: the US and Russia co-chair a task force. Where do the "
+                    "purple (bilateral) and green (multilateral) bands part?",
+                    go_to=date(2016, 6, 30),
+                ),
+                LessonStep(
+                    "Why it fades",
+                    "Access falls back in late 2016 under the same structure. Read the panel "
+                    "'This week': what happens to Russia's leverage?",
+                    compare_with="multilateral",
+                    go_to=date(2016, 11, 30),
+                    view="single",
+                ),
+            ),
         ),
         CaseStudy(
             key="ceasefire",
@@ -76,6 +143,33 @@ CASES: dict[str, CaseStudy] = {
                 "back by May. The Sept 2016 US-Russia arrangement collapsed within a week."
             ),
             question="Does a joint US-Russia task force hold a ceasefire longer than uniform rules?",
+            key_dates=(
+                (date(2016, 2, 27), "Cessation"),
+                (date(2016, 5, 31), "May: violence back"),
+                (date(2016, 9, 12), "Sept arrangement"),
+            ),
+            lesson=(
+                LessonStep(
+                    "The cessation of hostilities",
+                    "27 February 2016. Who can stop whom from shooting, and who is left out "
+                    "(ISIL, Nusra)?",
+                    go_to=date(2016, 3, 5),
+                ),
+                LessonStep(
+                    "How long it holds",
+                    "Compare the bands: in how many seeds is a ceasefire still in force in May "
+                    "under a joint task force, and under uniform rules?",
+                    go_to=date(2016, 6, 30),
+                ),
+                LessonStep(
+                    "One possible history",
+                    "Side by side with uniform rules: read 'This week' — what breaks the "
+                    "ceasefire in each run?",
+                    compare_with="multilateral",
+                    go_to=date(2016, 5, 31),
+                    view="single",
+                ),
+            ),
         ),
         CaseStudy(
             key="history",
@@ -94,6 +188,11 @@ CASES: dict[str, CaseStudy] = {
             compare_default="multilateral",
             what_happened="Six years of diplomacy, from the Annan plan to the Astana zones.",
             question="What if every track had been run under one structure?",
+            key_dates=(
+                (date(2013, 9, 14), "CW framework"),
+                (date(2016, 2, 27), "Cessation"),
+                (date(2017, 5, 4), "Astana zones"),
+            ),
         ),
     )
 }

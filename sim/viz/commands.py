@@ -194,6 +194,8 @@ def app_environment(case: str, seed: int, compare: str) -> dict[str, str]:
         SYRIASIM_APP_SEED=str(seed),
         SYRIASIM_APP_COMPARE=compare,
         SOLARA_TELEMETRY_MIXPANEL_ENABLE="False",  # no phoning home from a classroom
+        SOLARA_THEME_SHOW_BANNER="False",  # its corner banner would cover the page's text
+        SYRIASIM_APP_PREWARM="1",  # build the first page's model when the server starts
         MPLBACKEND="Agg",
     )
     # make `sim` importable by the server even when run from another folder

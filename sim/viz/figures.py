@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -25,11 +25,6 @@ from sim.viz import style
 # Syria's bounding box (degrees), with a small margin, so every map has the same frame.
 LON_RANGE = (35.4, 42.6)
 LAT_RANGE = (32.2, 37.5)
-# Rings drawn around areas by status: (legend label, edge colour, width, line style, size added).
-RINGS = (
-    ("Hard to reach", style.HARD_TO_REACH_EDGE, 1.0, "--", 40),
-    ("Besieged", style.BESIEGED_EDGE, 2.0, "-", 60),
-)
 
 
 @dataclass
@@ -90,129 +85,170 @@ def add_derived_columns(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- the map -------------------------------------------------------------------------------------
+# Map text in points: 10.5 pt is 14 CSS px when a figure is shown at 96 px per inch (the app's
+# images are sized so), the smallest a class reads on a projector.
+MAP_FONT = 10.5
+# Event kinds always in the legend (a complete key, whether or not this week has them).
+MAP_EVENT_KINDS = ("convoy", "convoy_blocked", "strike", "violation")
+
+
 def draw_map(
     ax, data: MapData, *, title: str | None = None, legend: bool = True, label_areas: bool = True
 ) -> None:
-    """Draw the area network at its latitude/longitude on `ax`.
+    """Draw the areas as cells of Syria's map on `ax`.
 
-    Areas are discs coloured by controller (size ~ population), besieged areas have a thick
-    black ring and hard-to-reach ones a grey dashed ring; this week's events are drawn on top.
+    Each area is the Voronoi cell of its point inside Syria's outline (sim.viz.geo), filled with
+    its controller's colour; besieged cells are hatched, hard-to-reach ones edged with a dashed
+    line; this week's events are drawn on top.
     """
     draw_map_background(ax, data, label_areas=label_areas)
     draw_map_state(ax, data)
     if title:
         ax.set_title(title)
     if legend:
-        ax.legend(
-            handles=map_legend_handles(data),
-            loc="upper left",
-            fontsize=6.5,
-            framealpha=0.85,
-            borderpad=0.4,
-            labelspacing=0.3,
-        )
+        ax.legend(handles=map_legend_handles(data), loc="upper left", framealpha=0.9)
 
 
-def _area_sizes(data: MapData) -> np.ndarray:
-    pop = np.asarray(data.population, dtype=float)
-    return 12 + 260 * np.sqrt(np.clip(pop, 0, None) / max(float(pop.max(initial=1.0)), 1.0))
+def draw_map_background(ax, data: MapData, *, label_areas: bool = True) -> None:
+    """What does not change from week to week: the neighbours, the sea, and (unless the caller
+    redraws them above the cells each frame) Syria's border and the cities' names."""
+    from sim.viz import geo
 
-
-def draw_map_background(
-    ax, data: MapData, *, label_areas: bool = True, max_labels: int = 12
-) -> None:
-    """What does not change from week to week: frame, roads, and the names of the largest
-    areas and of the areas besieged at the start."""
-    lon = np.asarray(data.lon, dtype=float)
-    lat = np.asarray(data.lat, dtype=float)
-    n = len(lon)
-    if data.edges:
-        segs = [((lon[a], lat[a]), (lon[b], lat[b])) for a, b in data.edges if a < n and b < n]
-        ax.add_collection(LineCollection(segs, colors=style.ROAD_COLOR, linewidths=0.8, zorder=1))
-    if label_areas and n:
-        pop = np.asarray(data.population, dtype=float)
-        # the largest areas first, then besieged ones; skip any too close to one already named
-        besieged = np.flatnonzero(np.asarray(data.besieged, bool))
-        candidates = list(np.argsort(-pop)[:max_labels]) + list(
-            besieged[np.argsort(-pop[besieged])]
-        )
-        placed: list[int] = []
-        for i in candidates:
-            if len(placed) >= max_labels:
-                break
-            if any(abs(lon[i] - lon[j]) < 0.9 and abs(lat[i] - lat[j]) < 0.22 for j in placed):
-                continue
-            placed.append(i)
-            ax.annotate(
-                data.names[i],
-                (lon[i], lat[i]),
-                xytext=(4, -7),
-                textcoords="offset points",
-                fontsize=6.5,
-                color="#333333",
-                zorder=6,
-            )
+    for shape in geo.neighbours().values():
+        for ring in geo.polygon_rings(shape):
+            ax.fill(ring[:, 0], ring[:, 1], color="#F2F2F2", ec="#C8C8C8", lw=0.6, zorder=0)
+    if label_areas:
+        draw_map_overlay(ax, data)
     ax.set_xlim(*LON_RANGE)
     ax.set_ylim(*LAT_RANGE)
     ax.set_aspect(1.0 / np.cos(np.deg2rad(35.0)))  # equal distances at Syria's latitude
-    ax.set_xlabel("Longitude (°E)")
-    ax.set_ylabel("Latitude (°N)")
-    ax.grid(True, alpha=0.2)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_facecolor("#DCEBF5")  # the sea (the Mediterranean west of Latakia)
 
 
-def draw_map_state(ax, data: MapData, *, animated: bool = False) -> list:
-    """This week's state: areas by controller, siege rings, events. Returns the artists."""
+def draw_map_overlay(ax, data: MapData, *, animated: bool = False) -> list:
+    """Syria's border and the main cities' names, drawn above the cells."""
+    from matplotlib import patheffects
+
+    from sim.viz import geo
+
+    artists = []
+    for ring in geo.polygon_rings(geo.syria()):
+        artists += ax.plot(
+            ring[:, 0], ring[:, 1], color="#333333", lw=1.2, zorder=4.5, animated=animated
+        )
+    lon = np.asarray(data.lon, dtype=float)
+    lat = np.asarray(data.lat, dtype=float)
+    halo = [patheffects.withStroke(linewidth=3, foreground="white")]
+    for i, name in enumerate(data.names):
+        label = geo.CITY_LABELS.get(name)
+        if label is None:
+            continue
+        artists += ax.plot(
+            lon[i], lat[i], "o", ms=3.5, color="#222222", zorder=6, animated=animated
+        )
+        east = lon[i] > 40.5  # names near the eastern border are written to the left
+        artists.append(
+            ax.annotate(
+                label,
+                (lon[i], lat[i]),
+                xytext=(-4 if east else 4, 3),
+                ha="right" if east else "left",
+                textcoords="offset points",
+                fontsize=MAP_FONT,
+                color="#111111",
+                zorder=6,
+                path_effects=halo,
+                animated=animated,
+            )
+        )
+    return artists
+
+
+def draw_map_state(
+    ax, data: MapData, *, animated: bool = False, differ: np.ndarray | None = None
+) -> list:
+    """This week's state: cells by controller, sieges hatched, events, and (side by side) the
+    cells whose controller or siege differs from the other run outlined. Returns the artists."""
+    from matplotlib.collections import PolyCollection
+
+    from sim.viz import geo
+
     lon = np.asarray(data.lon, dtype=float)
     lat = np.asarray(data.lat, dtype=float)
     n = len(lon)
-    sizes = _area_sizes(data)
-    colors = [style.actor_color(c) for c in data.controller]
-    besieged = np.asarray(data.besieged, dtype=bool)
-    htr = np.asarray(data.hard_to_reach, dtype=bool) & ~besieged
+    cells = geo.area_cells(lon, lat)
+    polys, colors, owner = [], [], []
+    for i, cell in enumerate(cells):
+        for ring in geo.polygon_rings(cell):
+            polys.append(ring)
+            colors.append(style.actor_color(data.controller[i]))
+            owner.append(i)
+    owner = np.asarray(owner)
     artists = [
-        ax.scatter(
-            lon,
-            lat,
-            s=sizes,
-            c=colors,
-            edgecolors="white",
-            linewidths=0.5,
-            zorder=2,
-            animated=animated,
+        ax.add_collection(
+            PolyCollection(
+                polys,
+                facecolors=colors,
+                edgecolors="white",
+                linewidths=0.4,
+                zorder=2,
+                animated=animated,
+            )
         )
     ]
-    for mask, (_, edge, width, line, grow) in zip((htr, besieged), RINGS, strict=True):
-        if mask.any():
+    besieged = np.asarray(data.besieged, dtype=bool)
+    htr = np.asarray(data.hard_to_reach, dtype=bool) & ~besieged
+    for mask, hatch_kw in (
+        (besieged, {"hatch": "////", "edgecolors": "black", "linewidths": 1.2}),
+        (htr, {"edgecolors": "#333333", "linewidths": 1.0, "linestyles": "--"}),
+    ):
+        chosen = [p for p, i in zip(polys, owner, strict=True) if mask[i]]
+        if chosen:
+            dark = [style.actor_key(data.controller[i]) == "isil" for i in owner if mask[i]]
             artists.append(
-                ax.scatter(
-                    lon[mask],
-                    lat[mask],
-                    s=sizes[mask] + grow,
-                    facecolors="none",
-                    edgecolors=edge,
-                    linewidths=width,
-                    linestyles=line,
-                    zorder=3,
-                    animated=animated,
+                ax.add_collection(
+                    PolyCollection(
+                        chosen,
+                        facecolors="none",
+                        zorder=3,
+                        animated=animated,
+                        **{
+                            **hatch_kw,
+                            "edgecolors": ["white" if d else hatch_kw["edgecolors"] for d in dark],
+                        },
+                    )
                 )
             )
+    if differ is not None and np.any(differ):
+        union = geo.cells_union(cells, np.asarray(differ, bool))
+        rings = geo.polygon_rings(union)
+        if rings:
+            artists.append(
+                ax.add_collection(
+                    PolyCollection(
+                        rings,
+                        facecolors="none",
+                        edgecolors=style.DIFFER_EDGE,
+                        linewidths=2.6,
+                        zorder=4.8,
+                        animated=animated,
+                    )
+                )
+            )
+    artists += _draw_events(ax, data, lon, lat, n, animated)
+    return artists
+
+
+def _draw_events(ax, data: MapData, lon, lat, n: int, animated: bool) -> list:
+    artists = []
     by_kind: dict[str, list[int]] = {}
-    routes: dict[str, list] = {}
-    for kind, area, origin in data.events:
-        if not 0 <= area < n:
-            continue
-        by_kind.setdefault(kind, []).append(area)
-        if origin is not None and 0 <= origin < n and origin != area:
-            routes.setdefault(kind, []).append(((lon[origin], lat[origin]), (lon[area], lat[area])))
-    for kind, segs in routes.items():
-        st = style.EVENT_STYLES.get(kind, style.EVENT_STYLES["strike"])
-        artists.append(
-            ax.add_collection(
-                LineCollection(
-                    segs, colors=st["color"], linewidths=1.4, alpha=0.8, zorder=4, animated=animated
-                )
-            )
-        )
+    for kind, area, _origin in data.events:  # (routes from the origin would cross the map)
+        if 0 <= area < n:
+            by_kind.setdefault(kind, []).append(area)
     for kind, idx in by_kind.items():
         st = style.EVENT_STYLES.get(kind, style.EVENT_STYLES["strike"])
         idx = np.asarray(idx)
@@ -225,38 +261,50 @@ def draw_map_state(ax, data: MapData, *, animated: bool = False) -> list:
         jy = np.where(rep, 0.07 * np.sin(k * 2.4), 0.0)
         artists.append(
             ax.scatter(
-                lon[idx] + jx + 0.08,
-                lat[idx] + jy + 0.08,
+                lon[idx] + jx + 0.06,
+                lat[idx] + jy + 0.06,
                 marker=st["marker"],
-                s=70,
+                s=60,
                 c=st["color"],
                 edgecolors="black",
                 linewidths=0.5,
-                zorder=5,
+                zorder=5.5,
                 animated=animated,
             )
         )
     return artists
 
 
-def map_legend_handles(data: MapData | None = None) -> list:
-    """Legend entries: controllers present, siege rings, and event kinds present."""
-    controllers = (
-        sorted({style.actor_key(c) for c in data.controller}, key=_actor_order)
-        if data is not None
-        else ["government", "opposition", "isil", "kurdish"]
-    )
+def map_legend_handles(data: MapData | None = None, *, differ: bool = False) -> list:
+    """A complete key: every controller, siege hatching, hard to reach, the usual event kinds
+    (plus any other kind present in `data`), and the outline of differing areas."""
+    controllers = ["government", "opposition", "isil", "kurdish"]
+    if data is not None:
+        controllers += sorted(
+            {style.actor_key(c) for c in data.controller} - set(controllers), key=_actor_order
+        )
     handles: list = [
         Patch(facecolor=style.actor_color(c), label=f"Held by {style.actor_label(c)}")
         for c in controllers
     ]
     handles += [
-        Line2D([], [], marker="o", ls="", mfc="none", mec=edge, mew=width, ms=8, label=label)
-        for label, edge, width, _, _ in reversed(RINGS)
+        Patch(facecolor="white", edgecolor="black", hatch="////", label="Besieged"),
+        Patch(facecolor="white", edgecolor="#333333", ls="--", label="Hard to reach"),
     ]
-    kinds = sorted({k for k, _, _ in data.events}) if data is not None else []
+    kinds = list(MAP_EVENT_KINDS)
+    if data is not None:
+        kinds += sorted({k for k, _, _ in data.events} - set(kinds))
     for kind in kinds:
         handles.append(event_handle(style.EVENT_STYLES.get(kind, style.EVENT_STYLES["strike"])))
+    if differ:
+        handles.append(
+            Patch(
+                facecolor="none",
+                edgecolor=style.DIFFER_EDGE,
+                lw=2.4,
+                label="Differs from other run",
+            )
+        )
     return handles
 
 
@@ -285,14 +333,21 @@ def map_figure(
     *,
     suptitle: str | None = None,
     width: float = 5.2,
-    height: float = 4.4,
+    height: float = 5.6,
 ) -> Figure:
     """One map per panel (title, data) side by side, e.g. the same week under two structures."""
     with style.RcContext():
         fig = Figure(figsize=(width * len(panels), height), layout="constrained")
         axes = fig.subplots(1, len(panels), squeeze=False)[0]
         for ax, (title, data) in zip(axes, panels, strict=True):
-            draw_map(ax, data, title=title)
+            draw_map(ax, data, title=title, legend=False)
+        # one key below the maps, never over the data
+        fig.legend(
+            handles=map_legend_handles(panels[0][1]),
+            loc="outside lower center",
+            ncols=3 if len(panels) == 1 else 5,
+            frameon=False,
+        )
         if suptitle:
             fig.suptitle(suptitle)
     return fig
@@ -367,7 +422,7 @@ def setup_measure_axes(
                 rotation=90,
                 va="top",
                 ha="right",
-                fontsize=6,
+                fontsize=matplotlib.rcParams["xtick.labelsize"],
                 color=style.EVENT_LINE,
             )
             last_label = ts

@@ -1,11 +1,14 @@
 """Fast redraws for the app: render the static part of a figure once, then each week only the
-moving artists (blitting), and encode the frame as PNG.
+moving artists (blitting), and encode the frame as PNG at twice the displayed resolution.
 
-A full matplotlib redraw of the map and four dated charts costs several hundred milliseconds
-on a 2-core machine; most of it is ticks, labels and legends that do not change from week to
-week. `LiveFigure` keeps them in a cached background and draws only this week's areas, rings,
-events and lines on top — the same drawing functions as the static figures of
+A full matplotlib redraw of the map and the charts costs several hundred milliseconds on a
+2-core machine; most of it is axes, labels, legends and (in the ensemble view) the bands, which
+do not change from week to week. `LiveFigure` keeps them in a cached background and draws only
+this week's cells, events, lines and the "now" cursor on top — with the drawing functions of
 `sim.viz.figures`, so the app and `syriasim figure` look alike.
+
+Sizes are in inches at `style.APP_CSS_DPI` (96 CSS px per inch): the page shows each image at
+exactly that size, so 10.5 pt text is 14 px on screen (the projector minimum).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -24,17 +28,18 @@ from PIL import Image
 
 from sim.viz import style
 from sim.viz.figures import (
-    add_derived_columns,
     draw_map_background,
+    draw_map_overlay,
     draw_map_state,
-    draw_measure_data,
-    event_handle,
     map_legend_handles,
     nice_ceiling,
     setup_measure_axes,
 )
 
-LIVE_DPI = 90
+MAP_SIZE = (4.5, 5.3)  # one map with its legend (inches at 96 px/in: 432 x 509 px)
+MAP2_SIZE = (7.0, 5.3)  # two maps side by side, one legend
+CHART_SIZE = (5.2, 5.3)  # the case's headline chart with its legend
+MORE_SIZE = (9.8, 3.3)  # the other measures, one row
 
 
 class LiveFigure:
@@ -53,7 +58,7 @@ class LiveFigure:
 
     def frame(self, draw_dynamic: Callable[[], list]) -> bytes:
         """Draw one frame: background (cached) + the artists `draw_dynamic` creates; PNG bytes."""
-        with self.lock, style.RcContext():
+        with self.lock, style.RcContext(style.APP_RC_PARAMS):
             for artist in self._dynamic:
                 # an artist may be gone already (its axes were cleared by a rescale)
                 with contextlib.suppress(NotImplementedError, ValueError):
@@ -79,182 +84,342 @@ class LiveFigure:
             "RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1
         )
         out = io.BytesIO()
-        img.convert("RGB").save(out, format="PNG", compress_level=1)
+        # a palette keeps the file small and quick to encode; the charts have few colours
+        img.convert("RGB").quantize(colors=128, method=Image.Quantize.FASTOCTREE).save(
+            out, format="PNG", compress_level=1
+        )
         return out.getvalue()
+
+    @property
+    def css_width(self) -> int:
+        return round(self.fig.get_figwidth() * style.APP_CSS_DPI)
+
+
+def _figure(size) -> Figure:
+    return Figure(figsize=size, dpi=style.APP_DPI)
 
 
 class LiveMap:
-    """The territory map(s) of a SyriaApp: one panel per run, legend below."""
+    """The territory map(s) of a SyriaApp: one panel per run, a complete legend below; side by
+    side, the cells whose controller or siege differs between the runs are outlined."""
 
     def __init__(self, app):
         self.app = app
         panels = app.map_panels()
-        n = len(panels)
-        with style.RcContext():
-            fig = Figure(figsize=(4.9 * n + 0.2, 4.9), dpi=LIVE_DPI)
-            self.axes = fig.subplots(1, n, squeeze=False)[0]
+        self.n = len(panels)
+        with style.RcContext(style.APP_RC_PARAMS):
+            fig = _figure(MAP_SIZE if self.n == 1 else MAP2_SIZE)
+            self.axes = fig.subplots(1, self.n, squeeze=False)[0]
             for ax, run, (_, data) in zip(self.axes, app.runs, panels, strict=True):
-                draw_map_background(ax, data)
-                ax.set_title(run.label, color=style.structure_color(run.structure))
-            self.fig = fig
-            self.n = n
-            self.legend_kinds = {"convoy", "convoy_blocked"}
-            self.legend = None
-            self._build_legend(panels[0][1])
+                draw_map_background(ax, data, label_areas=False)  # labels: above the cells
+                if self.n > 1:
+                    ax.set_title(
+                        run.label.split(":")[0] + ": " + style.structure_label(run.structure),
+                        color=style.structure_color(run.structure),
+                        fontsize=10.5,
+                    )
+            fig.legend(
+                handles=map_legend_handles(panels[0][1], differ=self.n > 1),
+                loc="outside lower center",
+                ncols=2 if self.n == 1 else 3,
+                frameon=False,
+                handlelength=1.4,
+                columnspacing=1.0,
+                labelspacing=0.35,
+            )
         self.live = LiveFigure(fig)
-
-    def _build_legend(self, data) -> None:
-        """Controllers, rings, and the kinds of placed events seen so far (convoys at least)."""
-        if self.legend is not None:
-            self.legend.remove()
-        base = map_legend_handles(type(data)(**{**data.__dict__, "events": []}))
-        events = [
-            event_handle(st) for kind, st in style.EVENT_STYLES.items() if kind in self.legend_kinds
-        ]
-        self.legend = self.fig.legend(
-            handles=_unique(base + events),
-            loc="outside lower center",
-            ncols=4 if self.n > 1 else 3,
-            frameon=False,
-            fontsize=7,
-        )
 
     def png(self) -> bytes:
         panels = self.app.map_panels()
-        summaries = self.app.week_summaries()
-        kinds = {kind for _, data in panels for kind, _, _ in data.events}
-        if not kinds <= self.legend_kinds:  # a new kind of event on the map: explain it
-            with self.live.lock, style.RcContext():
-                self.legend_kinds |= kinds
-                self._build_legend(panels[0][1])
-                self.live.invalidate()
+        differ = None
+        if self.n == 2:
+            a, b = panels[0][1], panels[1][1]
+            differ = (np.asarray(a.controller) != np.asarray(b.controller)) | (
+                np.asarray(a.besieged) != np.asarray(b.besieged)
+            )
 
         def draw():
             artists = []
-            for ax, (_, data), summary in zip(self.axes, panels, summaries, strict=True):
-                artists += draw_map_state(ax, data, animated=True)
-                artists.append(
-                    ax.text(
-                        0.99,
-                        0.01,
-                        summary,
-                        transform=ax.transAxes,
-                        ha="right",
-                        va="bottom",
-                        fontsize=7,
-                        animated=True,
-                        zorder=7,
-                        bbox={
-                            "boxstyle": "round,pad=0.3",
-                            "fc": "white",
-                            "ec": "#999999",
-                            "alpha": 0.9,
-                        },
-                    )
-                )
+            for ax, (_, data) in zip(self.axes, panels, strict=True):
+                artists += draw_map_state(ax, data, animated=True, differ=differ)
+                artists += draw_map_overlay(ax, data, animated=True)
             return artists
 
         return self.live.frame(draw)
 
 
-class LiveCharts:
-    """The goal-measure charts of a SyriaApp: one axes per measure, one line per run."""
+class LiveChart:
+    """Charts of some measures of a SyriaApp, in the ensemble view (mean and band per structure,
+    static) or the single-seed view (one line per run, growing week by week); the record drawn
+    as points; the current week as a cursor with the weeks ahead greyed."""
 
-    def __init__(self, app, ncols: int = 2):
+    def __init__(self, app, columns, size, *, ensemble=None, view: str = "ensemble"):
+        from sim.viz.record import record_marks
+
         self.app = app
         case = app.case
-        self.columns = list(case.measures)
-        self.window = (case.start, case.end)
+        self.columns = list(columns)
+        self.window = (pd.Timestamp(case.start), pd.Timestamp(case.end))
+        self.ensemble = ensemble if view == "ensemble" else None
+        self.view = view
         self.events = app.events()
-        nrows = int(np.ceil(len(self.columns) / ncols))
-        self.tops: dict[str, float | None] = {
-            c: (None if style.measure(c).ylim else 1.0) for c in self.columns
-        }
-        with style.RcContext():
-            fig = Figure(figsize=(8.6, 2.2 * nrows + 0.5), dpi=LIVE_DPI)
-            axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-            for ax in axes[len(self.columns) :]:
-                ax.set_visible(False)
-            self.axes = dict(zip(self.columns, axes, strict=False))
-            for col, ax in self.axes.items():
-                self._setup_axes(ax, col)
-            handles = [
-                Line2D(
-                    [],
-                    [],
-                    color=style.structure_color(r.structure),
-                    ls=style.structure_linestyle(r.structure),
-                    lw=1.6,
-                    label=r.label,
-                )
-                for r in app.runs
-            ]
-            handles.append(
-                Patch(color=style.CEASEFIRE_SHADE, alpha=0.5, label="Ceasefire in force")
-            )
+        self.tops: dict[str, float | None] = {}
+        with style.RcContext(style.APP_RC_PARAMS):
+            fig = _figure(size)
+            axes = fig.subplots(1, len(self.columns), squeeze=False)[0]
+            self.axes = dict(zip(self.columns, axes, strict=True))
+            for col in self.columns:
+                self.tops[col] = None if style.measure(col).ylim else self._band_top(col)
+                self._setup(col)
+            handles = self._legend_handles(any(record_marks(c) for c in self.columns))
             fig.legend(
-                handles=handles, loc="outside lower center", ncols=3, frameon=False, fontsize=7
+                handles=handles,
+                loc="outside lower center",
+                ncols=2 if len(self.columns) == 1 else 4,
+                frameon=False,
+                handlelength=1.8,
+                columnspacing=1.0,
+                labelspacing=0.35,
             )
         self.live = LiveFigure(fig)
 
-    def _setup_axes(self, ax, col: str) -> None:
+    # --- static part -----------------------------------------------------------------------
+    def structures(self) -> list[str]:
+        if self.ensemble is not None:
+            return list(self.ensemble.structures)
+        return [r.structure for r in self.app.runs]
+
+    def _band_top(self, col: str) -> float:
+        if self.ensemble is None:
+            return 1.0
+        m = style.measure(col)
+        peak = max(
+            (float(self.ensemble.band(s, col)["hi"].max()) for s in self.ensemble.structures),
+            default=0.0,
+        )
+        return nice_ceiling(peak * m.scale) if np.isfinite(peak) and peak > 0 else 1.0
+
+    def _setup(self, col: str) -> None:
+        from sim.viz.record import record_marks
+
+        ax = self.axes[col]
         setup_measure_axes(
             ax,
             col,
-            window=self.window,
+            window=(self.window[0].date(), self.window[1].date()),
             events=self.events,
             top=self.tops[col],
-            event_labels=col == self.columns[0],
+            event_labels=col == self.columns[0] and len(self.columns) == 1,
         )
+        ax.set_title("")
+        ax.set_title(style.measure(col).title, loc="left")
+        m = style.measure(col)
+        if self.ensemble is not None:
+            monthly = col in _monthly_columns()
+            for s in self.ensemble.structures:
+                band = self.ensemble.band(s, col)
+                if band.empty:
+                    continue
+                color = style.structure_color(s)
+                x = band["date"].to_numpy()
+                step = "post" if monthly else None
+                ax.fill_between(
+                    x,
+                    band["lo"] * m.scale,
+                    band["hi"] * m.scale,
+                    color=color,
+                    alpha=0.13,
+                    lw=0,
+                    step=step,
+                    zorder=1,
+                )
+                ax.plot(
+                    x,
+                    band["mean"] * m.scale,
+                    color=color,
+                    ls=style.structure_linestyle(s),
+                    lw=2.2,
+                    zorder=3,
+                    drawstyle="steps-post" if monthly else "default",
+                )
+        for mark in record_marks(col):
+            y = mark.value * m.scale
+            if mark.kind == "point":
+                ax.plot(mark.end, y, "o", ms=9, mfc="white", mec="black", mew=2, zorder=6)
+            else:
+                ax.plot([mark.start, mark.end], [y, y], color="black", lw=2.5, zorder=6)
+                ax.plot(
+                    mark.start + (mark.end - mark.start) / 2,
+                    y,
+                    "o",
+                    ms=9,
+                    mfc="white",
+                    mec="black",
+                    mew=2,
+                    zorder=6,
+                )
 
-    def _rescale(self, frames) -> None:
-        """Grow a y axis (to a tidy value) when the data outgrow it; never shrink mid-run."""
+    def _legend_handles(self, has_record: bool) -> list:
+        handles = []
+        if self.ensemble is not None:
+            for s in self.structures():
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        color=style.structure_color(s),
+                        lw=2.2,
+                        ls=style.structure_linestyle(s),
+                        label=style.structure_short(s),
+                    )
+                )
+            n = len(self.ensemble.seeds)
+            handles.append(Patch(color="#777777", alpha=0.3, label=f"Middle 80% of {n} seeds"))
+        else:
+            for r in self.app.runs:
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        color=style.structure_color(r.structure),
+                        lw=2.2,
+                        ls=style.structure_linestyle(r.structure),
+                        label=r.label,
+                    )
+                )
+        if has_record:
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    ls="",
+                    ms=8,
+                    mfc="white",
+                    mec="black",
+                    mew=2,
+                    label="Record (UN, OPCW)",
+                )
+            )
+        return handles
+
+    def cursor(self) -> tuple[float, tuple[float, float]] | None:
+        """Where the current week is on the first chart, as fractions of the image: x from the
+        left, and the plot area's top and bottom margins (the page draws the cursor there, so
+        the ensemble's chart need not be redrawn each week)."""
+        import matplotlib.dates as mdates
+
+        ax = self.axes[self.columns[0]]
+        with self.live.lock:
+            if self.live._background is None:
+                return None
+            x = ax.transData.transform((mdates.date2num(pd.Timestamp(self.app.date)), 0))[0]
+            x0, y0, x1, y1 = ax.get_position().extents
+        width = self.fig_width_px()
+        return min(max(x / width, x0), x1), (1 - y1, y0)
+
+    def fig_width_px(self) -> float:
+        return self.live.fig.get_figwidth() * self.live.fig.dpi
+
+    # --- moving part -----------------------------------------------------------------------
+    def _grow(self, frames) -> None:
+        """Single view: grow a y axis (to a tidy value) when a line outgrows it."""
         for col, ax in self.axes.items():
             if self.tops[col] is None:
                 continue
             m = style.measure(col)
             peak = max(
-                (
-                    float(f[col].max()) * m.scale
-                    for _, f in frames
-                    if col in f.columns and not f.empty
-                ),
+                (float(f[col].max()) * m.scale for f in frames if col in f.columns and len(f)),
                 default=0.0,
             )
             if np.isfinite(peak) and peak > self.tops[col]:
                 self.tops[col] = nice_ceiling(peak)
                 ax.cla()
-                self._setup_axes(ax, col)
+                self._setup(col)
                 self.live.invalidate()
 
     def png(self) -> bytes:
-        frames = [(s, add_derived_columns(s.frame)) for s in self.app.series()]
-        now = self.app.date
-        with self.live.lock, style.RcContext():
-            self._rescale(frames)
+        now = pd.Timestamp(self.app.date)
+        frames = [] if self.ensemble is not None else self.app.single_frames()
+        if frames:
+            with self.live.lock, style.RcContext(style.APP_RC_PARAMS):
+                self._grow([f for _, f in frames])
 
         def draw():
             artists = []
+            if self.ensemble is not None:
+                return artists  # static: the page draws the week's cursor over the image
             for col, ax in self.axes.items():
-                artists += draw_measure_data(ax, frames, col, now=now, animated=True)
+                m = style.measure(col)
+                monthly = col in _monthly_columns()
+                for structure, f in frames:
+                    if col not in f.columns or f.empty:
+                        continue
+                    (line,) = ax.plot(
+                        f["date"].to_numpy(),
+                        f[col].to_numpy(float) * m.scale,
+                        color=style.structure_color(structure),
+                        ls=style.structure_linestyle(structure),
+                        lw=2.4,
+                        zorder=4,
+                        drawstyle="steps-post" if monthly else "default",
+                        animated=True,
+                    )
+                    artists.append(line)
+                if now < self.window[1]:
+                    artists.append(
+                        ax.axvspan(
+                            now,
+                            self.window[1],
+                            color="white",
+                            alpha=0.55,
+                            lw=0,
+                            zorder=5,
+                            animated=True,
+                        )
+                    )
+                artists.append(ax.axvline(now, color="#333333", lw=1.6, zorder=7, animated=True))
             return artists
 
         return self.live.frame(draw)
 
 
-def _unique(handles: list) -> list:
-    seen, out = set(), []
-    for h in handles:
-        if h.get_label() not in seen:
-            seen.add(h.get_label())
-            out.append(h)
-    return out
+def _monthly_columns() -> tuple[str, ...]:
+    from sim.viz.ensemble import MONTHLY
+
+    return MONTHLY
 
 
-def live_views(app) -> tuple[LiveMap, LiveCharts]:
-    """The renderers of one SyriaApp instance (built on first use, kept on the instance)."""
-    views = getattr(app, "_live_views", None)
-    if views is None:
-        views = (LiveMap(app), LiveCharts(app))
-        app._live_views = views
-    return views
+def headline_column(case) -> str:
+    from sim.viz.ensemble import HEADLINES
+
+    h = HEADLINES.get(case.key)
+    return h.column if h else case.measures[0]
+
+
+def other_columns(case) -> list[str]:
+    head = headline_column(case)
+    cols = [c for c in case.measures if c not in (head, "besieged_reached_mtd")]
+    return cols[:3]
+
+
+class Views:
+    """The renderers of one SyriaApp for one view (ensemble or single), built on first use."""
+
+    def __init__(self, app, ensemble=None, view: str = "ensemble"):
+        self.map = LiveMap(app)
+        case = app.case
+        self.chart = LiveChart(
+            app, [headline_column(case)], CHART_SIZE, ensemble=ensemble, view=view
+        )
+        self.more = LiveChart(app, other_columns(case), MORE_SIZE, ensemble=ensemble, view=view)
+
+
+def live_views(app, ensemble=None, view: str = "ensemble") -> Views:
+    """The renderers of one SyriaApp for (ensemble, view), cached on the instance."""
+    key = (id(ensemble) if ensemble is not None and view == "ensemble" else None, view)
+    cache = app.__dict__.setdefault("_live_views", {})
+    if key not in cache:
+        cache.clear()
+        cache[key] = Views(app, ensemble if view == "ensemble" else None, view)
+    return cache[key]

@@ -88,6 +88,17 @@ STRUCTURE_LABELS: dict[str, str] = {
     "none": "No mechanism",
 }
 
+# Short names for legends on small charts.
+STRUCTURE_SHORT: dict[str, str] = {
+    "timeline": "As it happened",
+    "bilateral": "Bilateral (US-Russia)",
+    "multilateral": "Multilateral (UN rules)",
+    "unilateral_us": "US alone",
+    "unilateral_russia": "Russia alone",
+    "trilateral": "Trilateral (Astana)",
+    "none": "No mechanism",
+}
+
 STRUCTURE_LINESTYLES: dict[str, str] = {
     "timeline": "-",
     "bilateral": "-",
@@ -100,11 +111,11 @@ STRUCTURE_LINESTYLES: dict[str, str] = {
 
 # --- map symbols ---------------------------------------------------------------------------------
 EVENT_STYLES: dict[str, dict] = {
-    "convoy": {"color": "#1A9850", "marker": "P", "label": "Aid delivered this week"},
+    "convoy": {"color": "#1A9850", "marker": "P", "label": "Aid delivered"},
     "convoy_blocked": {"color": "#7F7F7F", "marker": "X", "label": "Convoy blocked"},
     "airdrop": {"color": "#56B4E9", "marker": "v", "label": "Airdrop this week"},
-    "strike": {"color": "#D7191C", "marker": "*", "label": "Strike this week"},
-    "violation": {"color": "#FDAE61", "marker": "^", "label": "Ceasefire violation this week"},
+    "strike": {"color": "#D7191C", "marker": "*", "label": "Strike"},
+    "violation": {"color": "#FDAE61", "marker": "^", "label": "Ceasefire violation"},
     "chem_attack": {"color": "#9E0142", "marker": "D", "label": "Chemical attack"},
     "shipment": {"color": "#5E3C99", "marker": "s", "label": "Chemicals moved to port"},
     "control_change": {"color": "#000000", "marker": "o", "label": "Change of control"},
@@ -112,6 +123,7 @@ EVENT_STYLES: dict[str, dict] = {
 BESIEGED_EDGE = "#000000"  # thick black ring around a besieged area
 HARD_TO_REACH_EDGE = "#666666"  # thin dashed grey ring
 ROAD_COLOR = "#CFCFCF"
+DIFFER_EDGE = "#00BFFF"  # outline of the areas that differ between two runs (side by side)
 CEASEFIRE_SHADE = "#A6DBA0"  # background span while a ceasefire is in force
 EVENT_LINE = "#636363"  # vertical lines marking dated decisions
 
@@ -165,10 +177,16 @@ MEASURES: dict[str, Measure] = {
             (0, 100),
         ),
         Measure("violence", "Violence", "conflict deaths per week"),
-        Measure("ceasefire_active", "Ceasefire in force", "0 = no, 1 = yes", 1.0, (0, 1)),
+        Measure(
+            "ceasefire_active",
+            "Ceasefire in force",
+            "0 = no, 1 = yes (mean: share of seeds)",
+            1.0,
+            (0, 1),
+        ),
         Measure("ceasefire_violations", "Ceasefire violations", "per week"),
-        Measure("us_russia_trust", "US-Russia trust", "index, 0 to 1", 1.0, (0, 1)),
-        Measure("escalation", "Escalation risk", "index, 0 to 1", 1.0, (0, 1)),
+        Measure("us_russia_trust", "US-Russia trust", "0 = none, 1 = full", 1.0, (0, 1)),
+        Measure("escalation", "Risk of a US-Russia clash", "0 = none, 1 = clash", 1.0, (0, 1)),
         Measure("pop_share_government", "Population in government areas", "%", 100.0, (0, 100)),
         Measure("pop_share_opposition", "Population in opposition areas", "%", 100.0, (0, 100)),
         Measure("pop_share_isil", "Population in ISIL areas", "%", 100.0, (0, 100)),
@@ -176,7 +194,7 @@ MEASURES: dict[str, Measure] = {
     )
 }
 
-DATE_LABEL = "Date (weekly steps)"
+DATE_LABEL = ""  # dated ticks speak for themselves
 MONTH_LABEL = "Month"
 
 
@@ -205,6 +223,10 @@ def structure_label(name: str) -> str:
     return STRUCTURE_LABELS.get(str(name), str(name).replace("_", " ").capitalize())
 
 
+def structure_short(name: str) -> str:
+    return STRUCTURE_SHORT.get(name, structure_label(name))
+
+
 def structure_linestyle(name: str):
     return STRUCTURE_LINESTYLES.get(str(name), "-")
 
@@ -230,6 +252,20 @@ RC_PARAMS: dict[str, object] = {
     "grid.alpha": 0.3,
     "svg.fonttype": "none",  # keep text as text in SVG
 }
+
+# The app's images are shown at 96 CSS px per inch: 10.5 pt = 14 px, the smallest text a class
+# reads on a projector; they are rendered at twice that resolution (crisp on any screen).
+APP_RC_PARAMS: dict[str, object] = {
+    **RC_PARAMS,
+    "font.size": 10.5,
+    "axes.titlesize": 12,
+    "axes.labelsize": 10.5,
+    "legend.fontsize": 10.5,
+    "xtick.labelsize": 10.5,
+    "ytick.labelsize": 10.5,
+}
+APP_CSS_DPI = 96
+APP_DPI = 2 * APP_CSS_DPI
 
 SAVE_FORMATS = ("png", "svg", "pdf")
 
@@ -279,10 +315,13 @@ def save_figure(fig, path: str | Path, *, fmt: str | None = None, dpi: int | Non
 class RcContext:
     """Context manager applying RC_PARAMS temporarily (figures built inside get the style)."""
 
+    def __init__(self, params: dict | None = None):
+        self.params = params or RC_PARAMS
+
     def __enter__(self):
         import matplotlib
 
-        self._ctx = matplotlib.rc_context(RC_PARAMS)
+        self._ctx = matplotlib.rc_context(self.params)
         self._ctx.__enter__()
         return self
 
