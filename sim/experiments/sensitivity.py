@@ -113,54 +113,13 @@ def analyze(
                 {"metric": m, "parameter": p, "note": "constant across the design"} for p in params
             ]
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if method == "sobol":
-                from SALib.analyze import sobol
-
-                si = sobol.analyze(
-                    problem,
-                    Y,
-                    calc_second_order=bool(opts.get("calc_second_order")),
-                    num_resamples=num_resamples,
-                    conf_level=level,
-                    seed=seed,
-                )
-                columns = {k: k for k in ("S1", "S1_conf", "ST", "ST_conf")}
-            elif method == "morris":
-                from SALib.analyze import morris
-
-                si = morris.analyze(
-                    problem,
-                    X,
-                    Y,
-                    num_resamples=num_resamples,
-                    conf_level=level,
-                    num_levels=int(opts.get("levels", 4)),
-                    seed=seed,
-                )
-                columns = {k: k for k in ("mu_star", "mu_star_conf", "mu", "sigma")}
-            else:
-                from SALib.analyze import delta
-
-                with contextlib.redirect_stdout(io.StringIO()):  # SALib prints bin notices
-                    si = delta.analyze(
-                        problem, X, Y, num_resamples=num_resamples, conf_level=level, seed=seed
-                    )
-                # SALib >= 1.5 reports several delta estimators; prefer the bias-reduced one
-                dkey = next(k for k in ("delta", "delta_balanced", "delta_raw") if k in si)
-                columns = {
-                    "delta": dkey,
-                    "delta_conf": f"{dkey}_conf",
-                    "S1": "S1",
-                    "S1_conf": "S1_conf",
-                }
+        found = indices(method, problem, X, Y, opts, seed, num_resamples, level)
         # One row per parameter: the method's columns (ours -> SALib's key) and the noise share.
         rows += [
             {
                 "metric": m,
                 "parameter": p,
-                **{ours: si[theirs][j] for ours, theirs in columns.items()},
+                **{col: values[j] for col, values in found.items()},
                 "noise_share": noise,
             }
             for j, p in enumerate(params)
@@ -171,6 +130,63 @@ def analyze(
         table[f"{base}_low"] = table[base] - table[c]
         table[f"{base}_high"] = table[base] + table[c]
     return method, table
+
+
+def indices(
+    method: str,
+    problem: dict,
+    X: np.ndarray,
+    Y: np.ndarray,
+    options: dict,
+    seed: int,
+    num_resamples: int = 1000,
+    level: float = 0.95,
+) -> dict[str, np.ndarray]:
+    """SALib indices of one output ``Y`` over the design matrix ``X``: {column: value per
+    parameter} (sobol: S1, ST; morris: mu_star, mu, sigma; lhs: delta, S1; each with _conf)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if method == "sobol":
+            from SALib.analyze import sobol
+
+            si = sobol.analyze(
+                problem,
+                Y,
+                calc_second_order=bool(options.get("calc_second_order")),
+                num_resamples=num_resamples,
+                conf_level=level,
+                seed=seed,
+            )
+            columns = {k: k for k in ("S1", "S1_conf", "ST", "ST_conf")}
+        elif method == "morris":
+            from SALib.analyze import morris
+
+            si = morris.analyze(
+                problem,
+                X,
+                Y,
+                num_resamples=num_resamples,
+                conf_level=level,
+                num_levels=int(options.get("levels", 4)),
+                seed=seed,
+            )
+            columns = {k: k for k in ("mu_star", "mu_star_conf", "mu", "sigma")}
+        else:
+            from SALib.analyze import delta
+
+            with contextlib.redirect_stdout(io.StringIO()):  # SALib prints bin notices
+                si = delta.analyze(
+                    problem, X, Y, num_resamples=num_resamples, conf_level=level, seed=seed
+                )
+            # SALib >= 1.5 reports several delta estimators; prefer the bias-reduced one
+            dkey = next(k for k in ("delta", "delta_balanced", "delta_raw") if k in si)
+            columns = {
+                "delta": dkey,
+                "delta_conf": f"{dkey}_conf",
+                "S1": "S1",
+                "S1_conf": "S1_conf",
+            }
+    return {ours: np.asarray(si[theirs], dtype=float) for ours, theirs in columns.items()}
 
 
 def markdown(method: str, table, name: str = "", replicates=None, precision: float = 0.05) -> str:
