@@ -40,7 +40,11 @@ from sim.rules import COMPLIANCE_RULES, LEVERAGE_RULES
 from sim.scenario import Scenario
 from sim.territory import GOV, ISIL, KURD, OPP, load_syria, synthetic
 
-MODEL_STREAMS = ("init", "fighting")  # the world's own streams; each track adds its own
+MODEL_STREAMS = (
+    "init",
+    "fighting",
+    "relations",
+)  # the world's own streams; each track adds its own
 
 
 def streams() -> tuple[str, ...]:
@@ -101,6 +105,7 @@ class SyriaModel(mesa.Model):
         # Relations between the co-leads.
         self._trust = self.trust_params["initial"]
         self.escalation = 0.0
+        self.incidents = 0
         self.channel_open = True
 
         self._route_tree = None
@@ -184,6 +189,20 @@ class SyriaModel(mesa.Model):
         self.escalation += tp["escalation_per_act"] * weight
         self.week_log.append({"kind": "unilateral_act", "power": power, "weight": weight})
 
+    @property
+    def crisis_discount(self) -> float:
+        """Share of a patron's pressure (and of shared information) left in a crisis."""
+        return 1.0 - self.trust_params["escalation_counter"] * self.escalation
+
+    def incident(self) -> None:
+        """Escalation risks incidents between the powers (one fixed draw a week)."""
+        tp = self.trust_params
+        if self.streams["relations"].random() < tp["incident_rate"] * self.escalation:
+            self.incidents += 1
+            self.trust -= 0.5 * tp["unilateral_loss"]
+            self.escalation += 0.5 * tp["escalation_per_act"]
+            self.week_log.append({"kind": "incident"})
+
     # -- the week --------------------------------------------------------------------------------
     def step(self) -> None:
         if self.steps > self.n_steps:
@@ -204,6 +223,7 @@ class SyriaModel(mesa.Model):
         for track in tracks:
             track.step()
         self.schedule(self.policies.check(self))
+        self.incident()
         self.trust += self.trust_params["drift"] * (self.trust_params["baseline"] - self.trust)
         self.escalation = float(
             np.clip(self.escalation * (1 - self.trust_params["escalation_decay"]), 0.0, 1.0)

@@ -345,14 +345,6 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             1.0,
             10000.0,
         ),
-        "destruction_without_us": P(
-            0.5,
-            "share",
-            "Share of the removal pace available without the US destruction ship (the US does not co-lead)",
-            "assumed",
-            0.0,
-            1.0,
-        ),
         "russian_escort": P(
             0.6,
             "share",
@@ -384,6 +376,15 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.45,
             "share",
             "Share of attack capability that needs no scheduled agent (chlorine)",
+            "assumed",
+            0.0,
+            1.0,
+        ),
+        "threat_pressure": P(
+            0.15,
+            "1",
+            "Pressure on Damascus from a credible US strike threat (scaled by deterrence; the same "
+            "under every structure: after Ghouta, or after a strike)",
             "assumed",
             0.0,
             1.0,
@@ -430,10 +431,10 @@ MECHANISMS: dict[str, dict[str, Param]] = {
         ),
         "convoy_people": P(38394, "people", "People one convoy serves", "fitted", 1, 1000000),
         "approval_cost": P(
-            1.01, "1", "Government's cost of approving a request on paper", "fitted", 0.0, 5.0
+            0.7986, "1", "Government's cost of approving a request on paper", "fitted", 0.0, 5.0
         ),
         "facilitation_cost": P(
-            1.0983,
+            1.3305,
             "1",
             "Government's cost of facilitation letters for a convoy to an area it besieges",
             "fitted",
@@ -449,7 +450,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             10.0,
         ),
         "convoy_insecurity": P(
-            1.2971,
+            0.9692,
             "1",
             "Loss of convoy success per unit of fighting along the route (exp(-x * fighting))",
             "fitted",
@@ -479,14 +480,6 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.35,
             "share/week",
             "Share of people in an area besieged by ISIL reached per week by agreed airdrops",
-            "assumed",
-            0.0,
-            1.0,
-        ),
-        "forced_airdrop_coverage": P(
-            0.08,
-            "share/week",
-            "Share reached per week by unilateral US airdrops into government-besieged areas",
             "assumed",
             0.0,
             1.0,
@@ -676,6 +669,25 @@ MECHANISMS: dict[str, dict[str, Param]] = {
         ),
         "escalation_per_act": P(
             0.25, "1/act", "Escalation from one unilateral act", "assumed", 0.0, 1.0
+        ),
+        "escalation_counter": P(
+            0.5,
+            "share",
+            "Counter-move at full escalation: share of each patron's pressure withheld from its "
+            "client while the powers are in a crisis (lower compliance); information shared falls "
+            "by the same share",
+            "assumed",
+            0.0,
+            1.0,
+        ),
+        "incident_rate": P(
+            0.05,
+            "1/week",
+            "Weekly probability of an incident between the powers at full escalation (trust lost "
+            "and escalation added as by half a unilateral act)",
+            "assumed",
+            0.0,
+            1.0,
         ),
         "escalation_decay": P(0.02, "1/week", "Weekly decay of escalation", "assumed", 0.0, 1.0),
     },

@@ -135,12 +135,6 @@ REGISTER: dict[str, Provenance] = {
     "params.chemical.ship_load_t": assumed(
         50.0, 300.0, "cargo per sailing from Latakia; 18 sailings moved about 1,300 t"
     ),
-    "params.chemical.destruction_without_us": assumed(
-        0.2,
-        1.0,
-        "without the US ship (MV Cape Ray) another destruction route is needed; how much slower "
-        "it would be is unknown (issue 11 replaces this constant by a mechanism)",
-    ),
     "params.chemical.russian_escort": assumed(
         0.3,
         0.9,
@@ -155,6 +149,12 @@ REGISTER: dict[str, Provenance] = {
         0.7,
         "chlorine needs no scheduled agent; the OPCW Fact-Finding Mission confirmed its use in "
         "2014 (S/1191/2014) but no share of capability is measured",
+    ),
+    "params.chemical.threat_pressure": assumed(
+        0.0,
+        0.4,
+        "the 2013 strike threat moved Damascus to join the CWC within weeks; how much of that was "
+        "the threat rather than Russia's pressure is unknown",
     ),
     "params.chemical.strike_destruction": assumed(
         0.05,
@@ -200,12 +200,6 @@ REGISTER: dict[str, Provenance] = {
         0.5,
         "WFP airdrops supplied Deir ez-Zor's 93,500-110,000 people from April 2016; the weekly "
         "share reached is not reported as such",
-    ),
-    "params.access.forced_airdrop_coverage": assumed(
-        0.0,
-        0.1,
-        "no US forced airdrops into government-besieged areas happened; a hypothetical operation "
-        "(issue 11 replaces this constant by a mechanism)",
     ),
     # --- ceasefire -------------------------------------------------------------------------
     "params.ceasefire.signature_cost_government": fitted(),
@@ -272,6 +266,12 @@ REGISTER: dict[str, Provenance] = {
         0.5, 1.0, "the co-leads shared some targeting and access information (2016); no measure"
     ),
     "params.trust.escalation_per_act": assumed(0.1, 0.5, "escalation added by one unilateral act"),
+    "params.trust.escalation_counter": assumed(
+        0.0, 1.0, "how far a patron stops pressing its client in a crisis with the other power"
+    ),
+    "params.trust.incident_rate": assumed(
+        0.0, 0.2, "US-Russian incidents (deconfliction breaches, the 2016-17 near misses) were rare"
+    ),
     "params.trust.escalation_decay": assumed(0.005, 0.05, "months for a crisis to cool"),
     # --- diplomacy -------------------------------------------------------------------------
     "params.diplomacy.uniform_pressure": assumed(

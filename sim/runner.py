@@ -92,6 +92,7 @@ def result_of(model: SyriaModel) -> RunResult:
         "metrics": effectiveness(model, weekly, months),
         **{k: v for track in model.tracks.values() for k, v in track.summary().items()},
         "policies_fired": model.policies.fired,
+        "incidents": model.incidents,
         "weeks": int(len(weekly)),
     }
     return RunResult(weekly, months, summary)

@@ -119,12 +119,13 @@ def test_population_is_conserved(historical):
     )
 
 
-def test_chemical_framework_removes_stockpile_and_strike_does_not(historical):
+def test_chemical_framework_removes_stockpile_and_strike_costs_trust(historical):
+    """What a strike alone removes is a compliance outcome (tests/test_earned_structures.py),
+    never zero by construction; what it always does is cost trust and raise escalation."""
     strike = load_scenario("scenarios/cw_unilateral_strike.toml")
     bil = [run(historical, seed=s) for s in SEEDS]
     uni = [run(strike, seed=s) for s in SEEDS]
     assert np.mean([r.metrics["cw_removed_frac_final"] for r in bil]) > 0.95
-    assert all(r.metrics["cw_removed_frac_final"] == 0 for r in uni)
     # the strike costs trust and raises escalation in the year after September 2013
     window = lambda r, col: r.timeseries.query("'2013-09-14' <= date < '2014-09-14'")[col].mean()  # noqa: E731
     assert np.mean([window(r, "us_russia_trust") for r in uni]) < np.mean(

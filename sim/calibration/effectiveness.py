@@ -319,7 +319,7 @@ def verdict(values: np.ndarray, draw_index: np.ndarray | None = None) -> dict[st
     scale = max(1e-12, 1e-9 * float(np.abs(values).max()))
     agree = float(np.mean(values > scale))
     opposite = float(np.mean(values < -scale))
-    zero = 1.0 - agree - opposite
+    zero = max(0.0, 1.0 - agree - opposite)
     out.update(
         diff_mean=mean,
         ci_low=mean - half,

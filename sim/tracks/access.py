@@ -215,18 +215,25 @@ class AccessTrack(Track):
             self.airdropped = float(people.sum())
             self.besieged_reached += self.airdropped
         if self.forced_access:
+            # US airdrops into places Damascus besieges: the same delivery as agreed airdrops,
+            # as far as the besieger tolerates them (the same compliance decision as a convoy's
+            # letters); the contested part is a unilateral act.
             areas = (t.status == BESIEGED) & (t.besieger == GOV)
-            people = (
-                np.minimum(
-                    t.population - self.reached_month, t.population * p["forced_airdrop_coverage"]
-                )
-                * areas
-            )
-            self.reached_month += people
-            self.airdropped += float(people.sum())
-            self.besieged_reached += float(people.sum())
             if areas.any():
-                m.unilateral_act("us", 0.1)  # a sustained operation: a tenth of an act per week
+                siege = self.siege_factor(np.flatnonzero(areas))
+                tolerated = m.comply(
+                    self.government_pressure(),
+                    p["facilitation_cost"] * (1 + siege),
+                    self.monitoring(),
+                    m.diplomacy["government_war_aims"] * siege,
+                )
+                people = np.minimum(
+                    room[areas], t.population[areas] * p["airdrop_coverage"] * tolerated
+                )
+                self.reached_month[areas] += people
+                self.airdropped += float(people.sum())
+                self.besieged_reached += float(people.sum())
+                m.unilateral_act("us", float(np.mean(1.0 - tolerated)))
 
     # -- output -----------------------------------------------------------------------------------
     def record(self) -> dict:

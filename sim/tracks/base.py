@@ -110,10 +110,11 @@ class Track:
         }[patron]
 
     def government_pressure(self) -> float:
-        """Pressure on Damascus under this track's structure this week."""
+        """Pressure on Damascus under this track's structure this week (a patron in a crisis
+        with the other power withholds part of its pressure: escalation's counter-move)."""
         m = self.model
         if self.presses_government():
-            return float(m.russia.pressure[0])
+            return float(m.russia.pressure[0]) * m.crisis_discount
         if self.engaged and self.structure.uniform_obligations:
             return m.diplomacy["uniform_pressure"]
         return 0.0
@@ -126,9 +127,9 @@ class Track:
         if not self.engaged:
             return pressure
         if s.us_presses_opposition:
-            pressure = np.maximum(pressure, m.us.pressure)
+            pressure = np.maximum(pressure, m.us.pressure * m.crisis_discount)
         if s.turkey_presses_opposition:
-            pressure = np.maximum(pressure, m.turkey.pressure)
+            pressure = np.maximum(pressure, m.turkey.pressure * m.crisis_discount)
         if s.uniform_obligations:
             pressure = np.maximum(pressure, m.diplomacy["uniform_pressure"])
         return pressure
@@ -138,7 +139,7 @@ class Track:
         they trust each other."""
         m = self.model
         if self.engaged and self.structure.joint and m.channel_open:
-            return m.trust * m.trust_params["information_sharing"]
+            return m.trust * m.trust_params["information_sharing"] * m.crisis_discount
         return 0.0
 
     def monitoring(self) -> float:
@@ -149,8 +150,11 @@ class Track:
         return level
 
     def joint_success(self, share: float) -> None:
-        """Both co-leads own the result: success builds trust."""
-        if self.engaged and self.structure.joint and self.model.channel_open:
-            self.model.trust += self.model.trust_params["success_gain"] * float(
-                np.clip(share, 0, 1)
-            )
+        """Trust grows from what each side sees of the other's part in a success: all of it when
+        they co-lead, what monitoring shows under any other structure (none under a unilateral
+        one, where the other power has no part)."""
+        m = self.model
+        if not (self.engaged and m.channel_open):
+            return
+        seen = 1.0 if self.structure.joint else self.monitoring()
+        m.trust += m.trust_params["success_gain"] * float(np.clip(share, 0, 1)) * seen

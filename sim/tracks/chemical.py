@@ -1,11 +1,16 @@
 """Chemical weapons: the stockpile, its verification and removal, and continued attacks.
 
-Under a framework the government must cooperate (a compliance decision under the pressure its
-patron applies); the OPCW-UN mission verifies the declared sites (slowed by insecurity); agents
-then move along the road route to the port, as fast as security on that route allows (Russia's
-escort removes part of the insecurity), and leave by ship when a load is staged. Undeclared
-stock and chlorine are never removed, so attacks can continue. A unilateral strike instead
-destroys some delivery capacity and deters for a while, but removes nothing and costs trust.
+One mechanism under every structure. A decision on chemical weapons (the framework, under
+whatever structure) demands that Damascus declare its stockpile; whether and when it declares,
+and then how fast it cooperates, are compliance decisions under the pressure the structure
+brings: the leverage of a patron who presses it, uniform obligations, and the credible threat of
+a US strike (decaying deterrence), against the cost of losing its deterrent. The OPCW-UN mission
+verifies the declared sites (slowed by insecurity); agents then move along the road route to the
+port as fast as security allows (Russia's escort, where Russia presses, removes part of the
+insecurity), and leave by ship when a load is staged. Undeclared stock and chlorine are never
+removed, so attacks can continue. A unilateral US framework is a punitive strike: it destroys some
+delivery capacity, deters for a while and costs trust; whether Damascus then gives anything up
+follows from the same compliance decision.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ class ChemicalTrack(Track):
         )  # agent the government holds
         self.sites_verified = 0.0
         self.capability = 1.0  # delivery capacity (aircraft, launchers), 0..1
+        self.demanded = False  # a decision demands a declaration (until Damascus makes one)
         self.deterrence = 0.0
         self.attacks = 0
 
@@ -76,10 +82,9 @@ class ChemicalTrack(Track):
         if not self.engaged:
             return
         if self.structure.unilateral == "us":
-            self.strike(1)
-            return
-        self.declared = self.p["declared_t"]
-        self.deterrence = 1.0  # the threat that produced the deal is credible at first
+            self.strike(1)  # the US alone: a punitive strike, and its demand stands
+        self.demanded = True
+        self.deterrence = 1.0  # the threat behind the demand is credible at first
 
     def ordered_strike(self, event) -> None:
         self.strike(event["strikes"])
@@ -91,18 +96,24 @@ class ChemicalTrack(Track):
         self.deterrence = 1.0
         m.unilateral_act("us", strikes)
 
+    def coercion(self) -> float:
+        """Pressure on Damascus: what the structure engages, or the strike threat if stronger."""
+        return max(self.government_pressure(), self.p["threat_pressure"] * self.deterrence)
+
     # -- weekly -----------------------------------------------------------------------------------
     def step(self) -> None:
         p, m = self.p, self.model
-        u = self.rng.random(2)  # fixed draws: cooperation, attack
+        u = self.rng.random(2)  # fixed draws: cooperation (or declaration), attack
         self.attacks = 0
         self.capability += p["capacity_recovery"] * (1.0 - self.capability)
         self.deterrence *= 1.0 - p["deterrence_decay"]
         moved = 0.0
-        if self.declared > 0 and self.engaged:
-            coop = m.comply(
-                self.government_pressure(), p["cost"], 0.5 + 0.5 * self.monitoring(), 0.0
-            )
+        monitoring = 0.5 + 0.5 * self.monitoring()
+        if self.demanded and self.engaged and self.declared == 0:
+            if u[0] < m.comply(self.coercion(), p["cost"], monitoring, 0.0):
+                self.declared = p["declared_t"]
+        elif self.declared > 0 and self.engaged:
+            coop = m.comply(self.coercion(), p["cost"], monitoring, 0.0)
             if u[0] < coop:
                 route = m.government_route(m.territory.port)
                 insecurity = float(m.conflict.area_fighting[route].sum())
@@ -113,9 +124,7 @@ class ChemicalTrack(Track):
                         p["sites"], self.sites_verified + p["inspection_rate"] * security
                     )
                 else:
-                    # The US ship destroyed the agents at sea; without it removal is slower.
-                    ship = 1.0 if self.structure.us_engaged else p["destruction_without_us"]
-                    moved = min(self.declared - self.moved, p["transport_rate_t"] * security * ship)
+                    moved = min(self.declared - self.moved, p["transport_rate_t"] * security)
             self.moved += moved
             self.staged += moved
             if self.staged >= p["ship_load_t"] or (
