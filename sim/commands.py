@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.errors import UserError
+from sim.io_safety import check_out_path, check_seed, safe_name
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -73,16 +74,13 @@ def cmd_validate(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from sim.runner import run
+    from sim.runner import check_run_folder, run
     from sim.scenario import load_scenario
 
     sc = load_scenario(args.scenario, overrides=args.set)
-    seed = sc.data["seed"] if args.seed is None else args.seed
-    if seed < 0:
-        raise UserError("must be a non-negative integer", key="--seed")
-    out = Path(args.out or f"out/{sc.name}-seed{seed}")
-    if out.exists() and not out.is_dir():
-        raise UserError("exists and is not a folder", key=f"--out {out}")
+    seed = check_seed(sc.data["seed"] if args.seed is None else args.seed, "--seed")
+    out = check_out_path(args.out or Path("out") / f"{safe_name(sc.name, 'run')}-seed{seed}")
+    check_run_folder(out)
     result = run(sc, seed=seed)
     result.write(out)
     m = result.metrics
@@ -115,8 +113,11 @@ def cmd_params(args) -> int:
 
 def cmd_demo(args) -> int:
     from sim.demo import demo
+    from sim.runner import check_run_folder
 
     if args.seeds < 1:
         raise UserError("must be at least 1", key="--seeds")
-    demo(Path(args.out), args.seeds)
+    out = check_out_path(args.out)
+    check_run_folder(out / "historical-seed0")
+    demo(out, args.seeds)
     return 0

@@ -197,13 +197,13 @@ def _locate(path: str | Path) -> Path:
 
 
 def _read_toml(path: Path) -> dict:
+    from sim.io_safety import read_text
+
+    text = read_text(path)  # UTF-8 or one line naming the byte offset
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"malformed TOML: {exc}", file=str(path)) from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot read: {exc.strerror}", file=str(path)) from None
 
 
 def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, tuple[Path, ...]]:

@@ -9,6 +9,7 @@ network of any size for teaching and scale tests.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
 from sim.errors import UserError
+from sim.io_safety import read_text
 
 GOV, OPP, ISIL, KURD = 0, 1, 2, 3
 CONTROLLERS = ("government", "opposition", "isil", "kurdish")
@@ -306,11 +308,7 @@ def load_csv(areas_path: Path | str, roads_path: Path | str) -> Territory:
 
 
 def _read_rows(path: str) -> list[dict]:
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as exc:
-        raise UserError(f"cannot read: {exc.strerror}", file=path) from None
+    rows = list(csv.DictReader(io.StringIO(read_text(path), newline="")))
     if not rows:
         raise UserError("no rows", file=path)
     return rows

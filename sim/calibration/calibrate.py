@@ -32,6 +32,7 @@ from sim.calibration.runs import (
 )
 from sim.calibration.targets import Target, TargetResult, results_frame, score, total_loss
 from sim.errors import UserError
+from sim.io_safety import folder_lock, read_text
 
 STUDY_NAME = "syriasim-calibrate"
 STUDY_FILE = "study.db"
@@ -118,9 +119,7 @@ def load_param_file(path: str | Path) -> tuple[list[FreeParam], dict[str, Any]]:
     """
     file = str(path)
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError("parameter file not found", file=file) from None
+        raw = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"not valid TOML ({exc})", file=file) from None
     unknown = set(raw) - {"param", "set"}
@@ -311,11 +310,9 @@ def calibrate(
         raise UserError(f"a parameter is named twice: {', '.join(keys)}")
     fixed = dict(fixed or {})
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / STUDY_FILE
-    if fresh and db.exists():
-        db.unlink()
-    # Validate every parameter key (and bound) against the scenario before any run.
+    # Validate every parameter key (and bound) against the scenario before anything is created
+    # or deleted (a mistyped --param leaves the folder, and a study --fresh would drop, intact).
     for p in params:
         for bound in (p.low, p.high):
             try:
@@ -328,6 +325,10 @@ def calibrate(
     signature = _study_signature(scenario, params, targets, seeds, fixed)
     if margin:
         signature["margin"] = margin
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock = folder_lock(out_dir, "another calibration is writing to this folder right now")
+    if fresh and db.exists():
+        db.unlink()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = f"sqlite:///{db.resolve()}"
     study = optuna.create_study(
@@ -341,6 +342,7 @@ def calibrate(
             f"{db} holds a study of a different calibration (scenario, parameters, targets or seeds "
             "differ); use another --out or pass --fresh to start over"
         )
+    requeue_stale_trials(study, keys)
     if not study.trials:
         # The first trial scores the scenario as it stands (values clipped to the bounds), so a
         # calibration never ends worse than where it started.
@@ -351,7 +353,7 @@ def calibrate(
                 v = min(max(float(value), p.low), p.high)
                 start[p.key] = int(round(v)) if p.integer else v
         if len(start) == len(params):
-            study.enqueue_trial(start)
+            study.enqueue_trial(start, user_attrs={"start": True})
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     remaining = max(0, trials - len(done))
     # A resumed study gets a different (but deterministic) sampler stream.
@@ -387,12 +389,15 @@ def calibrate(
     finally:
         if executor is not None:
             executor.shutdown()
+        lock.close()
     seconds = time.perf_counter() - started
 
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise UserError("no trial completed")
-    best = study.best_trial
+    # the best completed trial; the starting point is one of them (trial 0, re-queued if a kill
+    # interrupted it), so the written scenario never scores worse than where the fit started
+    best = min(complete, key=lambda t: (t.value, not t.user_attrs.get("start", False)))
     best_values = {p.key: best.params[p.key] for p in params}
     table = _table_from_attr(targets, best.user_attrs.get("targets", {}))
     table.to_csv(out_dir / LOSS_FILE, index=False)
@@ -435,6 +440,22 @@ def calibrate(
         scenario_file=scenario_file,
         validation=validation,
     )
+
+
+def requeue_stale_trials(study, keys: Sequence[str]) -> int:
+    """Trials left RUNNING by a killed calibration (the folder lock proves no one runs them) are
+    marked failed and their parameters queued again, so a resume scores them (trial 0, the
+    starting point, included). Returns how many were re-queued."""
+    import optuna
+
+    n = 0
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        values = {**t.system_attrs.get("fixed_params", {}), **t.params}
+        study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
+        if all(k in values for k in keys):
+            study.enqueue_trial({k: values[k] for k in keys}, user_attrs=dict(t.user_attrs))
+            n += 1
+    return n
 
 
 def evaluate_table(

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from sim.errors import UserError
+from sim.io_safety import cap_jobs, check_out_path, check_seed
 
 DEFAULT_SCENARIO = "historical"
 
@@ -173,13 +174,26 @@ def _jobs(args) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise UserError(f"--jobs must be >= 1, got {args.jobs}")
-    return args.jobs or default_jobs()
+    if getattr(args, "_capped_jobs", None) is None:  # the note is printed once
+        args._capped_jobs = cap_jobs(
+            args.jobs or default_jobs(), command=f"syriasim {args.command}"
+        )
+    return args._capped_jobs
 
 
 def _seeds(args) -> list[int]:
     if args.seeds < 1:
         raise UserError(f"--seeds must be >= 1, got {args.seeds}")
+    check_seed(args.first_seed, "--first-seed")
+    check_seed(args.first_seed + args.seeds - 1, "--first-seed + --seeds")
     return list(range(args.first_seed, args.first_seed + args.seeds))
+
+
+def _check_common(args) -> None:
+    """The options every command here takes, checked before any file is read or written."""
+    check_out_path(args.out)
+    _seeds(args)
+    _jobs(args)
 
 
 def _scenario(args, extra_fixed: dict | None = None):
@@ -208,6 +222,8 @@ def cmd_calibrate(args) -> int:
     from sim.calibration.calibrate import calibrate, load_param_file, parse_param
     from sim.calibration.targets import load_targets
 
+    _check_common(args)
+    check_seed(args.seed, "--seed")
     params, file_fixed = [], {}
     if args.params_file:
         params, file_fixed = load_param_file(args.params_file)
@@ -254,6 +270,7 @@ def cmd_report_history(args) -> int:
     from sim.calibration.report import report_history
     from sim.calibration.targets import load_targets
 
+    _check_common(args)
     scenario, _ = _scenario(args)
     targets = load_targets(args.targets, groups=_groups(args))
     seeds = _seeds(args)
@@ -342,6 +359,7 @@ def _write_effectiveness(scenario, seeds, jobs, out: Path, draws=None, draws_fro
 
 
 def cmd_effectiveness(args) -> int:
+    _check_common(args)
     scenario, _ = _scenario(args)
     seeds, jobs = _seeds(args), _jobs(args)
     draws, draws_from = _draws(args)

@@ -27,6 +27,7 @@ from sim.calibration.targets import (
     score,
 )
 from sim.errors import UserError
+from sim.io_safety import read_text
 
 MONTHLY_COLUMNS = (
     "cw_removed_frac",
@@ -62,7 +63,7 @@ class Observation:
 def load_observations(path: str | Path | None = None) -> list[Observation]:
     """The ``[[observation]]`` points of a targets file (plotted, not scored)."""
     path = Path(path) if path is not None else default_targets_path()
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw = tomllib.loads(read_text(path))
     out = []
     for i, entry in enumerate(raw.get("observation", [])):
         try:

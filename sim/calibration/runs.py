@@ -8,7 +8,6 @@ the monthly/weekly columns a figure draws), never whole models.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -25,6 +24,7 @@ from sim.calibration.targets import (
     quantity_key,
 )
 from sim.errors import UserError
+from sim.io_safety import init_worker, mp_context
 
 Runner = Callable[[Any, int], Any]
 
@@ -45,9 +45,7 @@ def make_executor(jobs: int) -> Executor | None:
         return None
     # forkserver: workers start from a clean process (fork from a multi-threaded parent, such
     # as one holding an optuna storage, can deadlock); runs are deterministic per seed either way.
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=mp_context(), initializer=init_worker)
 
 
 def apply_overrides(scenario, overrides: dict[str, Any], what: str = "override"):

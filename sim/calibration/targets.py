@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserError
+from sim.io_safety import read_text
 
 TABLES = ("timeseries", "monthly", "metrics")
 AGGS = ("mean", "sum", "max", "min", "first", "last", "median", "spell_mean", "spell_max")
@@ -523,9 +524,7 @@ def load_targets(
     path = Path(path) if path is not None else default_targets_path()
     file = str(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError("targets file not found", file=file) from None
+        raw = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"not valid TOML ({exc})", file=file) from None
     unknown = set(raw) - {"version", "target", "observation"}

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from sim.errors import UserError
+from sim.io_safety import check_out_file, safe_name
 
 
 def _csv_list(text: str) -> list[str]:
@@ -280,6 +281,18 @@ def add_parser(subparsers) -> None:
     )
     p.set_defaults(func=cmd_summarize)
 
+    # ---------------------------------------------------------------- verify
+    p = subparsers.add_parser(
+        "verify",
+        help="check a results folder's health: every part readable and complete, no duplicates",
+        description="Read every part of a sweep or comparison folder and report damaged parts, "
+        "duplicate runs, orphan series and missing runs. Exit status 0: healthy; 1: problems "
+        "found (rerunning the command that wrote the folder repairs them: damaged parts are "
+        "moved to OUT/quarantine/ and their runs run again).",
+    )
+    p.add_argument("dir", help="results folder of a sweep or comparison")
+    p.set_defaults(func=cmd_verify)
+
 
 def _echo(msg: str) -> None:
     try:
@@ -327,7 +340,7 @@ def cmd_sweep(args) -> int:
     from sim.experiments.sweep import plan_sweep
 
     exp = plan_sweep(args.sweep)
-    out = args.out or str(Path("out") / exp.name)
+    out = args.out or str(Path("out") / safe_name(exp.name, "sweep"))
     outcome = run_experiment(
         exp,
         out,
@@ -401,6 +414,8 @@ def cmd_summarize(args) -> int:
     from sim.experiments.summarize import render, summarize
 
     _need_dir(args.dir)
+    if args.csv:
+        check_out_file(args.csv, "--csv")
     info = summarize(args.dir, max_failures=args.failures)
     _echo(render(info, args.dir))
     if args.csv:
@@ -410,6 +425,28 @@ def cmd_summarize(args) -> int:
         info["runs"].to_csv(path, index=False)
         print(f"written: {path} ({len(info['runs']):,} rows)")
     return 0
+
+
+def cmd_verify(args) -> int:
+    from sim.experiments.store import ResultsStore
+
+    _need_dir(args.dir)
+    report = ResultsStore(args.dir).verify()
+    problems = [f"damaged: {p.name}: {why}" for p, why in report["damaged"]]
+    if report["duplicate_ok_runs"]:
+        problems.append(f"{report['duplicate_ok_runs']} run(s) stored twice")
+    if report["out_of_range_runs"]:
+        problems.append(f"{report['out_of_range_runs']} run id(s) outside the design")
+    problems += [f"orphan series part: {p.name}" for p in report["orphan_series"]]
+    problems += [f"leftover temporary file: {p.name}" for p in report["temp_files"]]
+    for line in problems:
+        _echo(f"PROBLEM {line}")
+    state = "complete" if report["stored"] == report["expected"] else "incomplete"
+    _echo(
+        f"{args.dir}: {report['stored']:,} of {report['expected']:,} runs stored ({state}); "
+        + (f"{len(problems)} problem(s): rerun its command to repair" if problems else "healthy")
+    )
+    return 1 if problems else 0
 
 
 def _need_dir(d: str) -> None:

@@ -25,6 +25,7 @@ from sim.experiments.stats import (
     replicates_needed,
 )
 from sim.experiments.store import ResultsStore, atomic_write_bytes
+from sim.io_safety import check_seed
 from sim.plugins import TRACKS
 
 # Each track names the metrics its goal is judged by and the series shown as bands
@@ -118,6 +119,20 @@ def plan_variants(
     return v
 
 
+def check_metric_names(metrics: list[str], base, design) -> None:
+    """Refuse a mistyped --metrics before anything is created or run: the names a run reports
+    come from one pilot run of the first variant (in this process, nothing written)."""
+    task = design.task(0)
+    point = task["overrides"]
+    sc = core.apply_point(base, point) if point else base
+    available = sorted(core.run_model(sc, task["seed"]).metrics)
+    unknown = [m for m in metrics if m not in available]
+    if unknown:
+        raise UserError(
+            f"unknown metric {unknown[0]!r}; available: {', '.join(available)}", key="--metrics"
+        )
+
+
 def compare(
     scenario=None,
     track: str | None = None,
@@ -157,7 +172,10 @@ def compare(
         overrides=overrides,
     )
     baseline = validate_baseline(v.labels, baseline, int(replicates))
+    check_seed(seed, "--seed")
     design = variant_design(v.labels, v.points, int(replicates), int(seed), v.mode)
+    if metrics:
+        check_metric_names(metrics, v.base, design)
     exp = Experiment(
         kind="compare",
         name=f"{v.base.name}:{v.decision or v.track or 'scenarios'}",

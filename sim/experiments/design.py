@@ -324,14 +324,16 @@ def build_design(
                     file=where,
                     key=f"parameters.{p.key}",
                 )
-        axes = [p.grid_values() for p in params]
-        n = math.prod(len(a) for a in axes) * replicates
+        # the size first: a grid is only built once it is known to fit under max_runs
+        n = math.prod(len(p.values) if p.values is not None else p.steps for p in params)
+        n *= replicates
         if n > max_runs:
             raise UserError(
                 f"grid of {d} parameters has {n:,} runs, above max_runs={max_runs:,}; use fewer steps or lhs/sobol",
                 file=where,
                 key="sweep.design",
             )
+        axes = [p.grid_values() for p in params]
         return Design(
             "grid", params, None, replicates, master_seed, seeds, None, options, axes=axes
         )
@@ -357,6 +359,14 @@ def build_design(
         "bounds": [[0.0, 1.0] if p.dist else [p.low, p.high] for p in params],
     }
     if method == "lhs":
+        n = n_runs_for("lhs", d, samples, replicates, options)
+        if n > max_runs:
+            raise UserError(
+                f"Latin hypercube of {samples:,} samples x {replicates} replicates has {n:,} runs, "
+                f"above max_runs={max_runs:,}",
+                file=where,
+                key="sweep.samples",
+            )
         from SALib.sample import latin
 
         X = latin.sample(problem, samples, seed=master_seed % (2**32))

@@ -20,8 +20,8 @@ import contextlib
 import math
 import os
 import platform
-import signal
 import socket
+import struct
 import time
 import traceback
 from collections.abc import Iterable, Iterator
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from sim.errors import UserError
 from sim.experiments import core
+from sim.io_safety import cap_jobs, init_worker, mp_context
 
 # --------------------------------------------------------------------------- worker side
 
@@ -38,7 +39,7 @@ _WORKER_BASE = None  # the base scenario, set once per worker process by the poo
 
 def _init_worker(base) -> None:
     global _WORKER_BASE
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    init_worker()  # dies with the parent; the parent handles Ctrl-C
     _WORKER_BASE = base
 
 
@@ -144,15 +145,6 @@ class SerialBackend:
             yield run_chunk(chunk, self.timeseries, base=self.base)
 
 
-def _mp_context(start_method: str | None = None):
-    import multiprocessing as mp
-
-    if start_method:
-        return mp.get_context(start_method)
-    methods = mp.get_all_start_methods()
-    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
 class LocalPoolBackend:
     name = "local"
 
@@ -179,7 +171,7 @@ class LocalPoolBackend:
 
         ex = ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=_mp_context(self.start_method),
+            mp_context=mp_context(self.start_method),
             initializer=_init_worker,
             initargs=(self.base,),
             max_tasks_per_child=self.max_tasks_per_child,
@@ -245,6 +237,52 @@ class DaskBackend:
         self.client = None
         self.workers = 0
 
+    def _fail(self, why: str) -> UserError:
+        return UserError(
+            f"{why}; start one with `dask scheduler` or give the address it prints "
+            "(tcp://HOST:8786)",
+            key="--scheduler",
+        )
+
+    def probe(self) -> None:
+        """Check, within ``connect_timeout``, that the address speaks Dask: a scheduler sends
+        its handshake as soon as it accepts a connection; anything else (an HTTP server, a
+        silent port) is refused here instead of hanging the client for ever."""
+        scheme, _, rest = self.address.rpartition("://")
+        if scheme not in ("", "tcp"):
+            return  # tls/ws/...: left to the client, bounded by the overall timeout
+        host, _, port = rest.rpartition(":")
+        host = host.strip("[]") or "127.0.0.1"
+        try:
+            port_no = int(port)
+        except ValueError:
+            raise self._fail(f"{self.address!r} has no port number") from None
+        try:
+            with socket.create_connection((host, port_no), timeout=self.connect_timeout) as s:
+                s.settimeout(self.connect_timeout)
+                head = b""
+                while len(head) < 16:
+                    chunk = s.recv(16 - len(head))
+                    if not chunk:
+                        break
+                    head += chunk
+        except TimeoutError:
+            raise self._fail(
+                f"{self.address!r} accepts connections but sent no Dask handshake within "
+                f"{self.connect_timeout:g}s (not a Dask scheduler?)"
+            ) from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise self._fail(
+                f"cannot reach a Dask scheduler at {self.address!r} ({reason})"
+            ) from None
+        total, nframes = struct.unpack("<QQ", head) if len(head) == 16 else (0, 0)
+        if not (16 <= total <= 1 << 24 and 1 <= nframes <= 64):
+            raise self._fail(
+                f"{self.address!r} answered, but not with the Dask protocol "
+                f"(first bytes {head[:8]!r})"
+            )
+
     def connect(self):
         if self.client is not None:
             return self.client
@@ -254,20 +292,58 @@ class DaskBackend:
             raise UserError(
                 "--scheduler needs dask.distributed: pip install 'dask[distributed]'"
             ) from exc
+        self.probe()
         try:
             self.client = Client(
                 self.address, timeout=f"{self.connect_timeout}s", set_as_default=False
             )
         except (OSError, TimeoutError, ValueError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise self._fail(
+                f"cannot reach a Dask scheduler at {self.address!r} ({reason[:160]})"
+            ) from None
+        try:
+            self.workers = self._check_workers()
+        except BaseException:
+            self.close()
+            raise
+        return self.client
+
+    def _check_workers(self) -> int:
+        """Thread count of the workers, once one has answered (with the same syriasim)."""
+        client = self.client
+        try:
+            client.wait_for_workers(1, timeout=self.connect_timeout)
+        except Exception:  # noqa: BLE001 - a timeout, whatever its class
             raise UserError(
-                f"cannot reach a Dask scheduler at {self.address!r} ({reason[:160]}); "
-                "start one with `dask scheduler` or give the address it prints (tcp://HOST:8786)",
+                f"the Dask scheduler at {self.address!r} has no workers (waited "
+                f"{self.connect_timeout:g}s); start some with `dask worker {self.address}`",
                 key="--scheduler",
             ) from None
-        info = self.client.scheduler_info()
-        self.workers = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
-        return self.client
+        try:
+            theirs = client.submit(core.version, pure=False).result(
+                timeout=self.connect_timeout * 3
+            )
+        except ModuleNotFoundError as exc:
+            raise UserError(
+                f"a Dask worker at {self.address} cannot import {exc.name!r}: install syriasim "
+                "(the same version) in the workers' environment",
+                key="--scheduler",
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - a timeout or a dead worker
+            raise UserError(
+                f"no Dask worker at {self.address!r} answered a test task "
+                f"({type(exc).__name__}); check the workers",
+                key="--scheduler",
+            ) from None
+        if theirs != core.version():
+            raise UserError(
+                f"the Dask workers at {self.address} run syriasim {theirs}, this is "
+                f"{core.version()}; install the same version on both",
+                key="--scheduler",
+            )
+        info = client.scheduler_info()
+        return max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
 
     def close(self):
         if self.client is not None:
@@ -280,15 +356,6 @@ class DaskBackend:
         from distributed import as_completed
 
         client = self.connect()
-        if self.workers == 0:
-            try:
-                client.wait_for_workers(1, timeout=self.connect_timeout * 3)
-            except Exception as exc:  # noqa: BLE001
-                raise UserError(
-                    f"the Dask scheduler at {self.address!r} has no workers", key="--scheduler"
-                ) from exc
-            info = client.scheduler_info()
-            self.workers = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
         window = self.max_inflight or max(4, 2 * self.workers)
         base_f = client.scatter(self.base, broadcast=True, hash=False)
         it = iter(chunks)
@@ -356,8 +423,7 @@ def make_backend(base, jobs: int, scheduler: str | None, timeseries: str):
         b = DaskBackend(base, scheduler, timeseries, connect_timeout=timeout)
         b.connect()
         return b
-    if jobs is None or jobs <= 0:
-        jobs = os.cpu_count() or 1
+    jobs = cap_jobs(jobs)
     if jobs == 1:
         return SerialBackend(base, timeseries)
     return LocalPoolBackend(base, jobs, timeseries)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from sim.experiments.store import (
     atomic_write_bytes,
     atomic_write_json,
 )
+from sim.io_safety import cap_jobs, check_out_path
 
 # Where `--new-session` moves the runs another code version made (inside the results folder).
 SUPERSEDED = "superseded"
@@ -180,6 +182,10 @@ def set_aside(exp: Experiment, out: Path) -> Path:
     return dest
 
 
+def _note(msg: str) -> None:
+    print(f"syriasim: note: {msg}", file=sys.stderr, flush=True)
+
+
 def run_experiment(
     exp: Experiment,
     out,
@@ -193,21 +199,22 @@ def run_experiment(
     new_session: bool = False,
     echo=print,
 ) -> Outcome:
-    out = Path(out)
-    jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+    out = check_out_path(out)  # every check before anything is created or started
+    jobs = cap_jobs(jobs)
     if dry_run:
         done, state = _check_out_dir(exp, out, retry_failed)
         if state == "other-code" and new_session:
             done = 0
         pending = exp.design.n_runs - done
+        if scheduler:  # a wrong server is refused before anything is printed
+            backend = make_backend(exp.base, jobs, scheduler, exp.timeseries)
+            workers = max(1, backend.workers)
+            backend.close()
         echo(describe(exp))
         echo(f"{out}: {done:,} runs stored, {pending:,} to run")
         if state == "other-code" and pending and not new_session:
             echo(f"refused when run: {_other_code_error(exp, out).detail}")
         if scheduler:
-            backend = make_backend(exp.base, jobs, scheduler, exp.timeseries)
-            workers = max(1, backend.workers)
-            backend.close()
             where = f"{workers} Dask worker thread(s) at {scheduler}"
         else:
             workers = jobs
@@ -234,7 +241,7 @@ def run_experiment(
         echo(f"new session: the runs of the other code were moved to {dest}")
     backend = make_backend(exp.base, jobs, scheduler, exp.timeseries)  # may refuse the scheduler
     try:
-        store = ResultsStore.create_or_resume(out, exp.manifest())
+        store = ResultsStore.create_or_resume(out, exp.manifest(), note=_note)
     except BaseException:
         if hasattr(backend, "close"):
             backend.close()

@@ -42,6 +42,13 @@ RUNS = "runs"
 TIMESERIES = "timeseries"
 AREAS = "areas"
 LOCK = ".lock"
+QUARANTINE = "quarantine"
+PART_ROWS = b"syriasim.rows"
+
+
+def _rows_key(companion: str) -> bytes:
+    return f"syriasim.{companion}_rows".encode()
+
 
 ID_COLUMNS = (
     "run_id",
@@ -161,7 +168,21 @@ class ResultsStore:
                 f"not a syriasim results folder (no {MANIFEST}); run `syriasim sweep` or `syriasim compare` with --out {self.root}",
                 file=str(self.root),
             )
-        return json.loads(path.read_text())
+        try:
+            man = json.loads(path.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UserError(
+                f"corrupt {MANIFEST} ({str(exc)[:120]}); this folder's description is unreadable: "
+                "restore the file or run into another --out",
+                file=str(self.root),
+            ) from None
+        except OSError as exc:
+            raise UserError(
+                f"cannot read {MANIFEST}: {exc.strerror}", file=str(self.root)
+            ) from None
+        if not isinstance(man, dict):
+            raise UserError(f"corrupt {MANIFEST} (not a JSON object)", file=str(self.root))
+        return man
 
     def provenance(self) -> dict:
         path = self.root / PROVENANCE
@@ -179,8 +200,7 @@ class ResultsStore:
 
         try:
             return pq.read_table(path, columns=columns)
-        except Exception as exc:  # a part is never partial (atomic rename), but be defensive
-            warnings.warn(f"{path}: unreadable part ({exc}); ignored", stacklevel=2)
+        except Exception:  # noqa: BLE001 - damaged on disk: `verify` reports it, resume heals it
             return None
 
     def done_run_ids(self, *, ok_only: bool = False) -> set[int]:
@@ -232,14 +252,15 @@ class ResultsStore:
 
     def read_timeseries(self, run_ids=None, folder: Path | None = None):
         import pandas as pd
-        import pyarrow.parquet as pq
 
         run_stems = {p.stem for p in self.run_parts()}
         frames = []
         for part in self.ts_parts(folder):
             if part.stem not in run_stems:
                 continue  # orphan of an interrupted chunk
-            t = pq.read_table(part)
+            t = self._read_part(part)
+            if t is None:
+                continue
             df = t.to_pandas()
             if run_ids is not None:
                 df = df[df["run_id"].isin(run_ids)]
@@ -250,7 +271,7 @@ class ResultsStore:
 
     # ----------------------------------------------------------------- writing
     @classmethod
-    def create_or_resume(cls, root, manifest: dict) -> ResultsStore:
+    def create_or_resume(cls, root, manifest: dict, note=None) -> ResultsStore:
         """Open ``root`` for (re)writing the sweep described by ``manifest``.
 
         A new or empty folder is initialised; a folder holding the same sweep (same
@@ -280,6 +301,7 @@ class ResultsStore:
         if not store.exists():
             atomic_write_json(root / MANIFEST, manifest)
         store.cleanup()
+        store.repair(note)
         return store
 
     def acquire_lock(self) -> None:
@@ -324,13 +346,128 @@ class ResultsStore:
             raise ValueError("empty chunk")
         first = min(int(r["run_id"]) for r in rows)
         stem = f"part-{first:09d}-{uuid.uuid4().hex[:8]}"
+        companions = {}  # rows written per companion folder: the chunk's record checks them
         for folder, frame in ((self.ts_dir, timeseries), (self.areas_dir, areas)):
-            if frame is not None and len(frame):
+            companions[folder.name] = 0 if frame is None else len(frame)
+            if companions[folder.name]:
                 folder.mkdir(exist_ok=True)
                 atomic_write_table(folder / f"{stem}.parquet", frame_to_table(frame))
         path = self.runs_dir / f"{stem}.parquet"
-        atomic_write_table(path, rows_to_table(rows))
+        table = rows_to_table(rows)
+        # the runs part is the chunk's manifest: its row count and its companions' row counts
+        meta = {**(table.schema.metadata or {}), PART_ROWS: str(len(rows))}
+        meta.update({_rows_key(name): str(n) for name, n in companions.items()})
+        atomic_write_table(path, table.replace_schema_metadata(meta))
         return path
 
     def write_provenance(self, prov: dict) -> None:
         atomic_write_json(self.root / PROVENANCE, prov)
+
+    # ----------------------------------------------------------------- health
+    @property
+    def companion_dirs(self) -> tuple[Path, ...]:
+        """Folders whose parts belong to a runs part of the same name (series, areas)."""
+        return (self.ts_dir, self.areas_dir)
+
+    def check_parts(self) -> list[tuple[Path, str]]:
+        """Damaged chunks as (runs part, reason): a runs part that cannot be read in full or
+        whose row count differs from its own record, or whose series or areas part is missing,
+        unreadable or short. A chunk is named by its runs part (the commit record)."""
+        import pyarrow.parquet as pq
+
+        bad = []
+        for part in self.run_parts():
+            try:
+                table = pq.read_table(part)
+                meta = table.schema.metadata or {}
+                rows = int(meta.get(PART_ROWS, table.num_rows))
+            except Exception as exc:  # noqa: BLE001 - any damage
+                bad.append((part, f"unreadable ({_first_line(exc)})"))
+                continue
+            if table.num_rows != rows:
+                bad.append((part, f"holds {table.num_rows} rows, its record says {rows}"))
+                continue
+            for folder in self.companion_dirs:
+                why = _companion_problem(folder / part.name, meta.get(_rows_key(folder.name)))
+                if why:
+                    bad.append((part, why))
+                    break
+        return bad
+
+    def verify(self) -> dict:
+        """The folder's health, read only: damaged parts, duplicate or unexpected run ids,
+        orphan series parts, leftover temporary files, runs stored and expected."""
+        man = self.manifest()
+        bad = self.check_parts()
+        damaged = {p for p, _ in bad}
+        ids: list[int] = []
+        ok_ids: list[int] = []
+        for part in self.run_parts():
+            if part in damaged:
+                continue
+            t = self._read_part(part, columns=["run_id", "status"])
+            if t is not None:
+                run_ids = t.column("run_id").to_pylist()
+                ids += run_ids
+                st = t.column("status").to_pylist()
+                ok_ids += [i for i, s in zip(run_ids, st, strict=True) if s == "ok"]
+        n_runs = int(man.get("n_runs", 0) or 0)
+        run_stems = {p.stem for p in self.run_parts()}
+        temps = [
+            p
+            for d in (self.root, self.runs_dir, *self.companion_dirs)
+            if d.is_dir()
+            for p in d.glob(".*.tmp-*")
+        ]
+        return {
+            "damaged": bad,
+            "duplicate_ok_runs": len(ok_ids) - len(set(ok_ids)),
+            "out_of_range_runs": sum(1 for i in set(ids) if not 0 <= i < n_runs),
+            "orphan_series": [
+                p for d in self.companion_dirs for p in self.ts_parts(d) if p.stem not in run_stems
+            ],
+            "temp_files": temps,
+            "stored": len({i for i in ids if 0 <= i < n_runs}),
+            "expected": n_runs,
+        }
+
+    def repair(self, note=None) -> list[Path]:
+        """Quarantine every damaged chunk (its runs part and its series part) into
+        ``OUT/quarantine/``, out of the readers' sight; its runs are then missing and a resume
+        runs them again. Call with the lock held. Returns the quarantined runs parts."""
+        moved = []
+        for part, why in self.check_parts():
+            dest = self.root / QUARANTINE
+            for src in (part, *(d / part.name for d in self.companion_dirs)):
+                if src.exists():
+                    (dest / src.parent.name).mkdir(parents=True, exist_ok=True)
+                    os.replace(src, dest / src.parent.name / src.name)
+            moved.append(part)
+            if note is not None:
+                note(
+                    f"{part.relative_to(self.root)} is damaged ({why}); moved to {QUARANTINE}/, "
+                    "its runs will be run again"
+                )
+        if moved:
+            _fsync_dir(self.runs_dir)
+        return moved
+
+
+def _companion_problem(path: Path, recorded: bytes | None) -> str | None:
+    """Why a chunk's series/areas part does not match its record (None if it does)."""
+    import pyarrow.parquet as pq
+
+    expected = int(recorded) if recorded is not None else (-1 if path.exists() else 0)
+    if expected == 0:
+        return None
+    try:
+        n = pq.read_table(path, columns=["run_id"]).num_rows
+    except Exception as exc:  # noqa: BLE001 - missing or damaged
+        return f"its part {path.parent.name}/{path.name} is unreadable ({_first_line(exc)})"
+    if expected > 0 and n != expected:
+        return f"its part {path.parent.name}/{path.name} holds {n} rows, the record says {expected}"
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:100]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from pathlib import Path
 from sim.errors import UserError
 from sim.experiments import core
 from sim.experiments.design import DISTRIBUTIONS, METHODS, Design, ParamSpec, build_design
+from sim.io_safety import check_seed, read_text
 
 SWEEP_KEYS = {
     "name": "text",
@@ -103,7 +105,7 @@ def load_sweep_file(path) -> SweepFile:
     where = str(p)
     if not p.is_file():
         raise _err("no such sweep file", where)
-    text = p.read_text(encoding="utf-8")
+    text = read_text(p)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -205,7 +207,7 @@ def load_sweep_file(path) -> SweepFile:
         method=method,
         samples=get("samples", int, None),
         replicates=get("replicates", int, 1),
-        seed=get("seed", int, 0),
+        seed=check_seed(get("seed", int, 0), "sweep.seed", where),
         seeds=seeds,
         timeseries=timeseries,
         metrics=metrics,
@@ -315,8 +317,8 @@ def resolve_params(raw: dict, base, *, where: str, method: str) -> list[ParamSpe
         if "min" not in spec or "max" not in spec:
             raise _err("a range needs both min and max (or give values = [..])", where, k)
         lo, hi = spec["min"], spec["max"]
-        if not (_num(lo) and _num(hi)):
-            raise _err(f"min and max must be numbers, got {lo!r}, {hi!r}", where, k)
+        if not (_num(lo) and _num(hi)) or not (math.isfinite(lo) and math.isfinite(hi)):
+            raise _err(f"min and max must be finite numbers, got {lo!r}, {hi!r}", where, k)
         if not _num(current):
             raise _err(
                 f"parameter is {type(current).__name__} ({current!r}), not numeric: list its values = [..] instead",

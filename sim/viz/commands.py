@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from sim.errors import UserError
+from sim.io_safety import check_out_file, die_with_parent
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -250,6 +251,7 @@ def cmd_app(args) -> int:
     proc = subprocess.Popen(
         app_command(args.host, args.port, open_browser=args.open),
         env=app_environment(args.case, args.seed, args.compare),
+        preexec_fn=die_with_parent,  # a killed `syriasim app` takes its server with it
     )
 
     def stop(signum, _frame):  # SIGTERM (kill, a test's teardown): stop the server too
@@ -277,6 +279,7 @@ def _split_list(text: str) -> list[str]:
 
 
 def cmd_figure_case(args) -> int:
+    check_out_file(args.out, "--out")
     from sim.viz import adapter, style
     from sim.viz.app_model import base_scenario, case_series
     from sim.viz.cases import get_case
@@ -300,6 +303,7 @@ def cmd_figure_case(args) -> int:
 
 
 def cmd_figure_map(args) -> int:
+    check_out_file(args.out, "--out")
     from sim import load_scenario
     from sim.viz import adapter, style
     from sim.viz.figures import map_figure
@@ -326,6 +330,7 @@ def cmd_figure_map(args) -> int:
 
 
 def cmd_figure_run(args) -> int:
+    check_out_file(args.out, "--out")
     import pandas as pd
 
     from sim.viz import style
