@@ -22,14 +22,14 @@ _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 # --------------------------------------------------------------------------- user files
-def read_text(path, *, key: str | None = None) -> str:
+def read_text(path, *, key: str | None = None, missing: str = "no such file") -> str:
     """A user file as text: UTF-8 (a leading byte-order mark is accepted), else one line naming
     the file and the byte offset of the first undecodable byte."""
     p = Path(path)
     try:
         data = p.read_bytes()
     except FileNotFoundError:
-        raise UserError("no such file", file=str(p), key=key) from None
+        raise UserError(missing, file=str(p), key=key) from None
     except IsADirectoryError:
         raise UserError("is a folder, not a file", file=str(p), key=key) from None
     except OSError as exc:

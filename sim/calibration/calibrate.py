@@ -119,7 +119,7 @@ def load_param_file(path: str | Path) -> tuple[list[FreeParam], dict[str, Any]]:
     """
     file = str(path)
     try:
-        raw = tomllib.loads(read_text(path))
+        raw = tomllib.loads(read_text(path, missing="parameter file not found"))
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"not valid TOML ({exc})", file=file) from None
     unknown = set(raw) - {"param", "set"}
@@ -327,119 +327,125 @@ def calibrate(
         signature["margin"] = margin
     out_dir.mkdir(parents=True, exist_ok=True)
     lock = folder_lock(out_dir, "another calibration is writing to this folder right now")
-    if fresh and db.exists():
-        db.unlink()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = f"sqlite:///{db.resolve()}"
-    study = optuna.create_study(
-        storage=storage, study_name=STUDY_NAME, direction="minimize", load_if_exists=True
-    )
-    stored = study.user_attrs.get("signature")
-    if stored is None:
-        study.set_user_attr("signature", signature)
-    elif json.loads(json.dumps(stored)) != json.loads(json.dumps(signature)):
-        raise UserError(
-            f"{db} holds a study of a different calibration (scenario, parameters, targets or seeds "
-            "differ); use another --out or pass --fresh to start over"
-        )
-    requeue_stale_trials(study, keys)
-    if not study.trials:
-        # The first trial scores the scenario as it stands (values clipped to the bounds), so a
-        # calibration never ends worse than where it started.
-        start = {}
-        for p in params:
-            value = scenario.get(p.key)  # validated above: the key exists
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                v = min(max(float(value), p.low), p.high)
-                start[p.key] = int(round(v)) if p.integer else v
-        if len(start) == len(params):
-            study.enqueue_trial(start, user_attrs={"start": True})
-    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    remaining = max(0, trials - len(done))
-    # A resumed study gets a different (but deterministic) sampler stream.
-    study.sampler = optuna.samplers.TPESampler(
-        seed=sampler_seed + len(study.trials),
-        n_startup_trials=max(4, min(10, trials // 3)),
-        multivariate=True,
-    )
-
-    started = time.perf_counter()
-    executor = make_executor(jobs)
-
-    def objective(trial) -> float:
-        values = {p.key: p.suggest(trial) for p in params}
-        sc = apply_overrides(scenario, values, "--param")
-        t0 = time.perf_counter()
-        per_seed = run_quantities(sc, targets, seeds, jobs=jobs, executor=executor, runner=runner)
-        results = score(targets, per_seed)
-        loss = total_loss(results, margin)
-        trial.set_user_attr("targets", _results_attr(results))
-        trial.set_user_attr("passed", sum(r.passed for r in results))
-        trial.set_user_attr("seconds", time.perf_counter() - t0)
-        log(
-            f"trial {trial.number}: loss {loss:.4g}, {sum(r.passed for r in results)}/{len(results)} targets pass "
-            f"({time.perf_counter() - t0:.1f}s) "
-            + ", ".join(f"{k}={v:.4g}" for k, v in values.items())
-        )
-        return loss
-
     try:
-        if remaining:
-            study.optimize(objective, n_trials=remaining, timeout=timeout, gc_after_trial=False)
-    finally:
-        if executor is not None:
-            executor.shutdown()
-        lock.close()
-    seconds = time.perf_counter() - started
-
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    if not complete:
-        raise UserError("no trial completed")
-    # the best completed trial; the starting point is one of them (trial 0, re-queued if a kill
-    # interrupted it), so the written scenario never scores worse than where the fit started
-    best = min(complete, key=lambda t: (t.value, not t.user_attrs.get("start", False)))
-    best_values = {p.key: best.params[p.key] for p in params}
-    table = _table_from_attr(targets, best.user_attrs.get("targets", {}))
-    table.to_csv(out_dir / LOSS_FILE, index=False)
-    study.trials_dataframe().to_csv(out_dir / TRIALS_FILE, index=False)
-
-    base_name = getattr(scenario, "name", "scenario")
-    header = (
-        f"Written by `syriasim calibrate` from trial {best.number} of {len(complete)} "
-        f"(loss {best.value:.6g}, {best.user_attrs.get('passed', '?')}/{len(targets)} targets pass "
-        f"over {len(seeds)} seeds).\n"
-        f"Free parameters: {'; '.join(p.spec() for p in params)}\n"
-        f"Loss per target: {LOSS_FILE}; study: {STUDY_FILE} (optuna, TPE seed {sampler_seed})."
-    )
-    scenario_file = write_scenario(
-        out_dir / SCENARIO_FILE,
-        base_path=base_path or getattr(scenario, "path", None),
-        name=f"{base_name}-calibrated",
-        values={**fixed, **best_values},
-        header=header,
-    )
-    validation = None
-    if validate_seeds:
-        # The best of many noisy trials flatters itself: re-score it on seeds not used in the fit.
-        fresh_seeds = [max(seeds) + 1 + i for i in range(validate_seeds)]
-        best_scenario = apply_overrides(scenario, best_values, "--param")
-        validation = evaluate_table(best_scenario, targets, fresh_seeds, jobs=jobs, runner=runner)
-        validation.to_csv(out_dir / VALIDATION_FILE, index=False)
-        log(
-            f"validation on {validate_seeds} fresh seeds: {int(validation['pass'].sum())}/{len(validation)} "
-            f"targets pass, loss {validation['loss'].sum():.4g}"
+        if fresh and db.exists():
+            db.unlink()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        storage = f"sqlite:///{db.resolve()}"
+        study = optuna.create_study(
+            storage=storage, study_name=STUDY_NAME, direction="minimize", load_if_exists=True
         )
-    return CalibrationResult(
-        out_dir=out_dir,
-        best_values=best_values,
-        best_loss=float(best.value),
-        table=table,
-        n_trials=len(complete),
-        n_new=len(complete) - len(done),
-        seconds=seconds,
-        scenario_file=scenario_file,
-        validation=validation,
-    )
+        stored = study.user_attrs.get("signature")
+        if stored is None:
+            study.set_user_attr("signature", signature)
+        elif json.loads(json.dumps(stored)) != json.loads(json.dumps(signature)):
+            raise UserError(
+                f"{db} holds a study of a different calibration (scenario, parameters, targets or seeds "
+                "differ); use another --out or pass --fresh to start over"
+            )
+        requeue_stale_trials(study, keys)
+        if not study.trials:
+            # The first trial scores the scenario as it stands (values clipped to the bounds), so a
+            # calibration never ends worse than where it started.
+            start = {}
+            for p in params:
+                value = scenario.get(p.key)  # validated above: the key exists
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    v = min(max(float(value), p.low), p.high)
+                    start[p.key] = int(round(v)) if p.integer else v
+            if len(start) == len(params):
+                study.enqueue_trial(start, user_attrs={"start": True})
+        done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        remaining = max(0, trials - len(done))
+        # A resumed study gets a different (but deterministic) sampler stream.
+        study.sampler = optuna.samplers.TPESampler(
+            seed=sampler_seed + len(study.trials),
+            n_startup_trials=max(4, min(10, trials // 3)),
+            multivariate=True,
+        )
+
+        started = time.perf_counter()
+        executor = make_executor(jobs)
+
+        def objective(trial) -> float:
+            values = {p.key: p.suggest(trial) for p in params}
+            sc = apply_overrides(scenario, values, "--param")
+            t0 = time.perf_counter()
+            per_seed = run_quantities(
+                sc, targets, seeds, jobs=jobs, executor=executor, runner=runner
+            )
+            results = score(targets, per_seed)
+            loss = total_loss(results, margin)
+            trial.set_user_attr("targets", _results_attr(results))
+            trial.set_user_attr("passed", sum(r.passed for r in results))
+            trial.set_user_attr("seconds", time.perf_counter() - t0)
+            log(
+                f"trial {trial.number}: loss {loss:.4g}, {sum(r.passed for r in results)}/{len(results)} targets pass "
+                f"({time.perf_counter() - t0:.1f}s) "
+                + ", ".join(f"{k}={v:.4g}" for k, v in values.items())
+            )
+            return loss
+
+        try:
+            if remaining:
+                study.optimize(objective, n_trials=remaining, timeout=timeout, gc_after_trial=False)
+        finally:
+            if executor is not None:
+                executor.shutdown()
+        seconds = time.perf_counter() - started
+
+        complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        if not complete:
+            raise UserError("no trial completed")
+        # the best completed trial; the starting point is one of them (trial 0, re-queued if a kill
+        # interrupted it), so the written scenario never scores worse than where the fit started
+        best = min(complete, key=lambda t: (t.value, not t.user_attrs.get("start", False)))
+        best_values = {p.key: best.params[p.key] for p in params}
+        table = _table_from_attr(targets, best.user_attrs.get("targets", {}))
+        table.to_csv(out_dir / LOSS_FILE, index=False)
+        study.trials_dataframe().to_csv(out_dir / TRIALS_FILE, index=False)
+
+        base_name = getattr(scenario, "name", "scenario")
+        header = (
+            f"Written by `syriasim calibrate` from trial {best.number} of {len(complete)} "
+            f"(loss {best.value:.6g}, {best.user_attrs.get('passed', '?')}/{len(targets)} targets pass "
+            f"over {len(seeds)} seeds).\n"
+            f"Free parameters: {'; '.join(p.spec() for p in params)}\n"
+            f"Loss per target: {LOSS_FILE}; study: {STUDY_FILE} (optuna, TPE seed {sampler_seed})."
+        )
+        scenario_file = write_scenario(
+            out_dir / SCENARIO_FILE,
+            base_path=base_path or getattr(scenario, "path", None),
+            name=f"{base_name}-calibrated",
+            values={**fixed, **best_values},
+            header=header,
+        )
+        validation = None
+        if validate_seeds:
+            # The best of many noisy trials flatters itself: re-score it on seeds not used in the fit.
+            fresh_seeds = [max(seeds) + 1 + i for i in range(validate_seeds)]
+            best_scenario = apply_overrides(scenario, best_values, "--param")
+            validation = evaluate_table(
+                best_scenario, targets, fresh_seeds, jobs=jobs, runner=runner
+            )
+            validation.to_csv(out_dir / VALIDATION_FILE, index=False)
+            log(
+                f"validation on {validate_seeds} fresh seeds: {int(validation['pass'].sum())}/{len(validation)} "
+                f"targets pass, loss {validation['loss'].sum():.4g}"
+            )
+        return CalibrationResult(
+            out_dir=out_dir,
+            best_values=best_values,
+            best_loss=float(best.value),
+            table=table,
+            n_trials=len(complete),
+            n_new=len(complete) - len(done),
+            seconds=seconds,
+            scenario_file=scenario_file,
+            validation=validation,
+        )
+    finally:
+        lock.close()
 
 
 def requeue_stale_trials(study, keys: Sequence[str]) -> int:

@@ -524,7 +524,7 @@ def load_targets(
     path = Path(path) if path is not None else default_targets_path()
     file = str(path)
     try:
-        raw = tomllib.loads(read_text(path))
+        raw = tomllib.loads(read_text(path, missing="targets file not found"))
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"not valid TOML ({exc})", file=file) from None
     unknown = set(raw) - {"version", "target", "observation"}
