@@ -23,8 +23,15 @@ COMMAND_MODULES = (
 )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A mistyped command line is a bad input like any other: one line on stderr, status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message.splitlines()[0]} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="syriasim",
         description="Agent-based simulation of diplomacy in the Syrian conflict (2012-2017).",
     )
@@ -48,11 +55,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, where a closed pipe can still be caught
+        return code
     except BrokenPipeError:  # output piped into `head` and the reader left: stop quietly
         _silence_stdout()
         return 0
     except UserError as exc:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
         print(f"syriasim {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -321,8 +321,9 @@ class DaskBackend:
                 key="--scheduler",
             ) from None
         try:
+            # generous: a worker's first task imports the model
             theirs = client.submit(core.version, pure=False).result(
-                timeout=self.connect_timeout * 3
+                timeout=max(60.0, 6 * self.connect_timeout)
             )
         except ModuleNotFoundError as exc:
             raise UserError(
