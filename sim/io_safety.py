@@ -22,7 +22,7 @@ _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 # --------------------------------------------------------------------------- user files
-def read_text(path, *, key: str | None = None, missing: str = "no such file") -> str:
+def read_text(path, *, key: str | None = None, missing: str = "cannot read: no such file") -> str:
     """A user file as text: UTF-8 (a leading byte-order mark is accepted), else one line naming
     the file and the byte offset of the first undecodable byte."""
     p = Path(path)

@@ -25,7 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 HIST = ROOT / "scenarios" / "historical.toml"
-VOLATILE = ["worker", "duration_s", "cpu_s"]
+VOLATILE = ["worker", "duration_s", "cpu_s", "session_id"]  # where, how fast, which session
 
 
 def cli(*args, cwd=None, timeout=120, env=None):
