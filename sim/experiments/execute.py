@@ -132,6 +132,10 @@ def run_chunk(tasks: list[dict], timeseries: str = "none", base=None) -> dict:
 # --------------------------------------------------------------------------- backends
 
 
+class WorkerDied(UserError):
+    """A worker process or a Dask worker was lost mid-run: one line, the store stays resumable."""
+
+
 class SerialBackend:
     name = "serial"
     workers = 1
@@ -194,15 +198,13 @@ class LocalPoolBackend:
                 done, inflight = wait(inflight, return_when=FIRST_COMPLETED)
                 self.pids.update(getattr(ex, "_processes", {}) or {})
                 for fut in done:
-                    try:
-                        result = fut.result()
-                    except BrokenProcessPool as exc:
-                        raise RuntimeError(
-                            "a worker process died (out of memory or killed?); finished runs are "
-                            "kept, rerun the same command to resume"
-                        ) from exc
-                    yield result
+                    yield fut.result()
             clean = True
+        except BrokenProcessPool:  # raised by submit() or result() once a worker is gone
+            raise WorkerDied(
+                "a worker process died (out of memory or killed?); finished runs are kept, "
+                "rerun the same command to resume"
+            ) from None
         finally:
             if clean:
                 ex.shutdown(wait=True)
@@ -309,6 +311,13 @@ class DaskBackend:
             raise
         return self.client
 
+    def _cannot_import(self, exc: ModuleNotFoundError) -> UserError:
+        return UserError(
+            f"a Dask worker at {self.address} cannot import {exc.name!r}: install syriasim "
+            "(the same version) in the workers' environment",
+            key="--scheduler",
+        )
+
     def _check_workers(self) -> int:
         """Thread count of the workers, once one has answered (with the same syriasim)."""
         client = self.client
@@ -326,11 +335,7 @@ class DaskBackend:
                 timeout=max(60.0, 6 * self.connect_timeout)
             )
         except ModuleNotFoundError as exc:
-            raise UserError(
-                f"a Dask worker at {self.address} cannot import {exc.name!r}: install syriasim "
-                "(the same version) in the workers' environment",
-                key="--scheduler",
-            ) from None
+            raise self._cannot_import(exc) from None
         except Exception as exc:  # noqa: BLE001 - a timeout or a dead worker
             raise UserError(
                 f"no Dask worker at {self.address!r} answered a test task "
@@ -381,9 +386,11 @@ class DaskBackend:
                 try:
                     result = fut.result()
                 except ModuleNotFoundError as exc:
-                    raise UserError(
-                        f"a Dask worker at {self.address} cannot import {exc.name!r}: install syriasim "
-                        "(the same version) in the workers' environment",
+                    raise self._cannot_import(exc) from None
+                except Exception as exc:  # noqa: BLE001 - KilledWorker, a lost connection, ...
+                    raise WorkerDied(
+                        f"a Dask worker failed ({type(exc).__name__}: {str(exc)[:120]}); finished "
+                        "runs are kept, rerun the same command to resume",
                         key="--scheduler",
                     ) from None
                 fut.release()
