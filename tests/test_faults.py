@@ -758,7 +758,7 @@ def test_calibrate_requeues_a_trial_left_running_by_a_kill(tmp_path):
     from tests.test_calibration import STUB_TARGETS, StubScenario, stub_run
 
     (tmp_path / "t.toml").write_text(STUB_TARGETS)
-    targets = load_targets(tmp_path / "t.toml")
+    targets = load_targets(tmp_path / "t.toml", record_only=False)
     params = [cal.FreeParam("params.x", 0.0, 1.0), cal.FreeParam("params.drop", 0.0, 0.9)]
     out = tmp_path / "out"
     kw = dict(out_dir=out, seeds=[0, 1], jobs=1, runner=stub_run, log=_quiet)
