@@ -227,6 +227,13 @@ CASES = {
     ),
     "effectiveness-out-unwritable": lambda t: (["effectiveness", "--out", "/proc/x"], t, ["--out"]),
     "demo-out-file": lambda t: (["demo", "--seeds", "1", "--out", _a_file(t)], t, ["--out"]),
+    "robustness-out-dot": lambda t: (["robustness", "--out", "."], t, ["--out"]),
+    "record-plot-unwritable": lambda t: (["record", "--plot", "/proc/x/r.png"], t, ["--plot"]),
+    "figure-run-out-unwritable": lambda t: (
+        ["figure", "run", t / "some-run", "--out", "/proc/x.png"],
+        t,
+        ["--out"],
+    ),
     "figure-out-folder": lambda t: (
         ["figure", "map", "historical", "--out", _user_folder(t)],
         t,
@@ -620,6 +627,20 @@ def test_damaged_part_is_quarantined_and_its_runs_redone(damage, reference, tmp_
     assert "quarantine" in p.stderr and "Traceback" not in p.stderr
     assert (out / "quarantine" / sub / victim.name).is_file()
     assert_same_as_reference(out, ref)
+
+
+def test_compare_folder_with_a_truncated_series_part_heals(tmp_path):
+    out = tmp_path / "cmp"
+    args = [*COMPARE, "--timeseries", "monthly", "--no-figures", "--jobs", "1", "--out", out]
+    assert cli(*args, "--no-progress").returncode == 0
+    victim = sorted((out / "timeseries").glob("part-*.parquet"))[0]
+    os.truncate(victim, victim.stat().st_size // 3)
+    p = cli(*args, "--no-progress")
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    assert cli("verify", out).returncode == 0
+    ts = pd.read_parquet(out / "timeseries")
+    assert not ts.duplicated(["run_id", "month"]).any()
+    assert len(pd.read_parquet(out / "runs")) == 4
 
 
 # ------------------------------------------------------------------------------ kills

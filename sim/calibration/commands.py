@@ -371,6 +371,7 @@ def cmd_effectiveness(args) -> int:
 def cmd_robustness(args) -> int:
     from sim.calibration.robustness import explored_params, figures, robustness
 
+    _check_common(args)
     scenario, _ = _scenario(args)
     seeds, jobs = _seeds(args), _jobs(args)
     if args.samples < 2:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from sim.errors import UserError
+from sim.io_safety import check_out_file
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_record(args) -> int:
     from sim.record import SERIES, load
 
+    if args.plot:
+        check_out_file(args.plot, "--plot")
     record = load(args.dir, args.areas)
     names = None
     if args.series:
