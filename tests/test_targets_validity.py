@@ -10,6 +10,9 @@ from sim import load_scenario
 from sim.calibration.runs import default_jobs
 from sim.calibration.targets import evaluate_targets, load_targets
 
+# Slow: deselect it for a quick local run with `-m "not slow"`; scripts/test.sh (CI) runs it.
+pytestmark = pytest.mark.slow
+
 SEEDS = 30
 TARGETS = load_targets()
 # Targets the shipped defaults do not meet, with the numbers: a finding reported in

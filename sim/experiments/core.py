@@ -14,14 +14,16 @@ from pathlib import Path
 import numpy as np
 
 from sim import __version__
-from sim import load_scenario as _load
-from sim import run as _run
 from sim.structures import STRUCTURES, TRACKS
+
+# The model is imported on first use (not by `syriasim --help`).
 
 
 def load_scenario(path, overrides=()):
     """Load with ``--set`` overrides; an earlier ``end=DATE`` cuts the run there and drops the
     decisions dated later (``Scenario.ending``) instead of refusing them as out of horizon."""
+    from sim.scenario import load_scenario as _load
+
     overrides = list(overrides)
     ends = [o for o in overrides if isinstance(o, str) and o.replace(" ", "").startswith("end=")]
     if not ends:
@@ -39,7 +41,9 @@ def run_model(sc, seed: int, areas: bool = False):
     """One run; with ``areas``, ``result.areas`` holds each area's state at the end of every
     month (read from the model as it runs: no random draw, so the run itself is unchanged)."""
     if not areas:
-        return _run(sc, seed=int(seed))
+        from sim.runner import run
+
+        return run(sc, seed=int(seed))
     import pandas as pd
 
     from sim.model import SyriaModel
