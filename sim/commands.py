@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.errors import UserError
+from sim import options
 from sim.io_safety import check_out_path, check_seed, safe_name
 
 
@@ -17,16 +17,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "validate", help="check a scenario file (and --set overrides) without running it"
     )
     p.add_argument("scenario")
-    _add_set(p)
+    options.add_set(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser(
         "run", help="run one scenario with one seed; write timeseries, monthly, summary"
     )
     p.add_argument("scenario", help="a scenario file, or the name of a shipped one")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
-    p.add_argument("--out", default=None, help="output folder (default: out/<scenario>-seed<seed>)")
-    _add_set(p)
+    options.add_seed(p, None, "random seed (default: the scenario's)")
+    options.add_out(p, help="output folder (default: out/<scenario>-seed<seed>)")
+    options.add_set(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("params", help="list every parameter with unit, range, default and source")
@@ -38,19 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo", help="the default demonstration: history and its counterfactuals, with a figure"
     )
-    p.add_argument("--seeds", type=int, default=10, help="seeds per scenario (default 10)")
-    p.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
+    options.add_seeds(p, 10, "seeds per scenario")
+    options.add_out(p, "out/demo", help="output folder (default out/demo)")
     p.set_defaults(func=cmd_demo)
-
-
-def _add_set(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a setting, e.g. --set tracks.access.structure=none (repeatable)",
-    )
 
 
 def cmd_scenarios(args) -> int:
@@ -65,7 +55,7 @@ def cmd_scenarios(args) -> int:
 def cmd_validate(args) -> int:
     from sim.scenario import load_scenario
 
-    sc = load_scenario(args.scenario, overrides=args.set)
+    sc = load_scenario(args.scenario, overrides=args.sets)
     print(
         f"{sc.path}: ok ({sc.name}, {sc.start} .. {sc.end}, {sc.n_steps} weeks, "
         f"{len(sc.data['events'])} events, hash {sc.hash[:12]})"
@@ -77,7 +67,7 @@ def cmd_run(args) -> int:
     from sim.runner import check_run_folder, run
     from sim.scenario import load_scenario
 
-    sc = load_scenario(args.scenario, overrides=args.set)
+    sc = load_scenario(args.scenario, overrides=args.sets)
     seed = check_seed(sc.data["seed"] if args.seed is None else args.seed, "--seed")
     out = check_out_path(args.out or Path("out") / f"{safe_name(sc.name, 'run')}-seed{seed}")
     check_run_folder(out)
@@ -115,8 +105,6 @@ def cmd_demo(args) -> int:
     from sim.demo import demo
     from sim.runner import check_run_folder
 
-    if args.seeds < 1:
-        raise UserError("must be at least 1", key="--seeds")
     out = check_out_path(args.out)
     check_run_folder(out / "historical-seed0")
     demo(out, args.seeds)

@@ -18,12 +18,11 @@ import pandas as pd
 import pytest
 
 from sim.calibration import calibrate as cal
-from sim.calibration.runs import run_quantities
+from sim.calibration.runs import evaluate_targets, run_quantities
 from sim.calibration.targets import (
     BASE_VARIANT,
     aggregate,
     default_targets_path,
-    evaluate_targets,
     load_targets,
     results_frame,
     score,

@@ -89,7 +89,7 @@ def test_calibrate_three_parameters_one_command(tmp_path, capsys):
         ),
         (["report-history", "--groups", "nope"], "unknown target group nope"),
         (["report-history", "--targets", "/nonexistent.toml"], "targets file not found"),
-        (["effectiveness", "--seeds", "0"], "--seeds must be >= 1"),
+        (["effectiveness", "--seeds", "0"], "argument --seeds: expected an integer >= 1, got 0"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(tmp_path, capsys, argv, message):

@@ -103,3 +103,28 @@ def test_params_markdown_is_the_shipped_reference():
     from sim.docs import parameters_markdown
 
     assert Path("docs/PARAMETERS.md").read_text() == parameters_markdown()
+
+
+def test_help_and_version_do_not_import_the_model():
+    code = (
+        "import sys; from sim.cli import main; from importlib.metadata import version\n"
+        "assert main(['--help']) == 0 and main(['--version']) == 0\n"
+        "assert 'sim.model' not in sys.modules and 'mesa' not in sys.modules, 'model imported'\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "syriasim 0" in r.stdout  # the version is the installed package's
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["demo", "--seeds", "0"],
+        ["compare", "historical", "--track", "access", "--out", "x", "--jobs", "0"],
+        ["calibrate", "--seeds", "two"],
+    ],
+)
+def test_shared_options_reject_bad_numbers_on_one_line(args):
+    r = syriasim(*args)
+    assert r.returncode == 2 and "expected an integer" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "usage" not in r.stderr

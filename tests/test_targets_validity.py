@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from sim import load_scenario
-from sim.calibration.runs import default_jobs
-from sim.calibration.targets import evaluate_targets, load_targets
+from sim.calibration.runs import evaluate_targets
+from sim.calibration.targets import load_targets
+from sim.options import default_jobs
 
 # Slow: deselect it for a quick local run with `-m "not slow"`; scripts/test.sh (CI) runs it.
 pytestmark = pytest.mark.slow

@@ -6,6 +6,7 @@
 - `sim.calibration.effectiveness`: the thesis's goal/counterfactual table (`syriasim effectiveness`).
 """
 
-from sim.calibration.targets import Target, TargetResult, evaluate_targets, load_targets
+from sim.calibration.runs import evaluate_targets
+from sim.calibration.targets import Target, TargetResult, load_targets
 
 __all__ = ["Target", "TargetResult", "evaluate_targets", "load_targets"]

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from sim import options
 from sim.errors import UserError
 from sim.io_safety import cap_jobs, check_out_path, check_seed
 
@@ -19,22 +20,11 @@ def _common(p: argparse.ArgumentParser, *, seeds: int, out: str) -> None:
         default=DEFAULT_SCENARIO,
         help="scenario file or shipped name (default: historical)",
     )
-    p.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="fixed override of the scenario, e.g. rules.compliance.name=threshold (repeatable)",
-    )
-    p.add_argument(
-        "--seeds", type=int, default=seeds, help=f"replicate seeds per structure (default {seeds})"
-    )
+    options.add_set(p, "fixed override of the scenario, e.g. rules.compliance.name=threshold")
+    options.add_seeds(p, seeds, "replicate seeds per structure")
     p.add_argument("--first-seed", type=int, default=0, help="first replicate seed (default 0)")
-    p.add_argument(
-        "--jobs", type=int, default=None, help="worker processes (default: min(2, cores))"
-    )
-    p.add_argument("--out", default=out, help=f"output folder (default {out})")
+    options.add_jobs(p)
+    options.add_out(p, out, help=f"output folder (default {out})")
 
 
 def add_parser(subparsers) -> None:
@@ -170,20 +160,12 @@ def add_parser(subparsers) -> None:
 
 
 def _jobs(args) -> int:
-    from sim.calibration.runs import default_jobs
-
-    if args.jobs is not None and args.jobs < 1:
-        raise UserError(f"--jobs must be >= 1, got {args.jobs}")
     if getattr(args, "_capped_jobs", None) is None:  # the note is printed once
-        args._capped_jobs = cap_jobs(
-            args.jobs or default_jobs(), command=f"syriasim {args.command}"
-        )
+        args._capped_jobs = cap_jobs(options.jobs(args), command=f"syriasim {args.command}")
     return args._capped_jobs
 
 
 def _seeds(args) -> list[int]:
-    if args.seeds < 1:
-        raise UserError(f"--seeds must be >= 1, got {args.seeds}")
     check_seed(args.first_seed, "--first-seed")
     check_seed(args.first_seed + args.seeds - 1, "--first-seed + --seeds")
     return list(range(args.first_seed, args.first_seed + args.seeds))

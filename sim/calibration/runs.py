@@ -8,7 +8,6 @@ the monthly/weekly columns a figure draws), never whole models.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
@@ -19,9 +18,12 @@ from sim.calibration.targets import (
     BASE_VARIANT,
     Quantity,
     Target,
-    _end_date,
+    TargetResult,
+    end_date,
+    load_targets,
     quantities_by_variant,
     quantity_key,
+    score,
 )
 from sim.errors import UserError
 from sim.io_safety import init_worker, mp_context
@@ -33,10 +35,6 @@ def default_runner(scenario, seed: int):
     from sim import run
 
     return run(scenario, seed=seed)
-
-
-def default_jobs() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
 
 
 def make_executor(jobs: int) -> Executor | None:
@@ -87,7 +85,7 @@ def horizon(quantities) -> dt.date | None:
     for q in quantities:
         if q.table == "metrics" or not q.end:
             return None
-        ends.append(_end_date(q.end).date())
+        ends.append(end_date(q.end).date())
     return max(ends) if ends else None
 
 
@@ -136,6 +134,25 @@ def run_quantities(
     return per_seed
 
 
+def evaluate_targets(
+    scenario,
+    targets: Sequence[Target] | None = None,
+    *,
+    seeds: int | Sequence[int] = 10,
+    jobs: int = 2,
+    executor: Executor | None = None,
+    runner: Runner = default_runner,
+) -> list[TargetResult]:
+    """Run ``scenario`` (and every counterfactual structure the targets need) over the seeds and
+    score each target: model mean, 5-95% range, pass/fail, loss (``TargetResult``)."""
+    targets = list(targets) if targets is not None else load_targets()
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    per_seed = run_quantities(
+        scenario, targets, seed_list, jobs=jobs, executor=executor, runner=runner
+    )
+    return score(targets, per_seed)
+
+
 def _frames_task(task) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     runner, scenario, seed, monthly_cols, weekly_cols = task
     result = runner(scenario, seed)
@@ -166,8 +183,8 @@ def run_frames(
 __all__ = [
     "Quantity",
     "apply_overrides",
-    "default_jobs",
     "default_runner",
+    "evaluate_targets",
     "make_executor",
     "run_frames",
     "run_quantities",

@@ -142,7 +142,7 @@ def _window(frame: pd.DataFrame, table: str, start: str | None, end: str | None)
     if start:
         mask &= (dates >= _start_date(start)).to_numpy()
     if end:
-        mask &= (dates <= _end_date(end)).to_numpy()
+        mask &= (dates <= end_date(end)).to_numpy()
     return frame.loc[mask]
 
 
@@ -150,7 +150,7 @@ def _start_date(text: str) -> pd.Timestamp:
     return pd.Timestamp(text + "-01" if len(text) == 7 else text)
 
 
-def _end_date(text: str) -> pd.Timestamp:
+def end_date(text: str) -> pd.Timestamp:
     if len(text) == 7:
         return pd.Timestamp(text + "-01") + pd.offsets.MonthEnd(0)
     return pd.Timestamp(text)
@@ -422,7 +422,7 @@ def _parse_quantity(name: str, raw: Any, where: str, file: str) -> Quantity:
         )
     start = _date(raw["start"], f"{where}.start", file) if "start" in raw else None
     end = _date(raw["end"], f"{where}.end", file) if "end" in raw else None
-    if start and end and _start_date(start) > _end_date(end):
+    if start and end and _start_date(start) > end_date(end):
         raise UserError(f"start {start} is after end {end}", file=file, key=where)
     return Quantity(name, table, column, start, end, agg, _freeze(scenario), frozen_events)
 
@@ -701,23 +701,3 @@ def results_frame(results: Sequence[TargetResult]) -> pd.DataFrame:
 
 def total_loss(results: Sequence[TargetResult], margin: float = 0.0) -> float:
     return float(sum(r.robust_loss(margin) for r in results))
-
-
-def evaluate_targets(
-    scenario,
-    targets: Sequence[Target] | None = None,
-    *,
-    seeds: int | Sequence[int] = 10,
-    jobs: int = 2,
-    executor=None,
-    runner=None,
-) -> list[TargetResult]:
-    """Run ``scenario`` (and every counterfactual structure the targets need) over the seeds and
-    score each target: model mean, 5-95% range, pass/fail, loss (``TargetResult``)."""
-    from sim.calibration.runs import run_quantities
-
-    targets = list(targets) if targets is not None else load_targets()
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    kwargs = {"runner": runner} if runner is not None else {}
-    per_seed = run_quantities(scenario, targets, seed_list, jobs=jobs, executor=executor, **kwargs)
-    return score(targets, per_seed)

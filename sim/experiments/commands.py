@@ -7,43 +7,19 @@ import os
 import sys
 from pathlib import Path
 
+from sim import options
 from sim.errors import UserError
 from sim.io_safety import check_out_file, safe_name
+from sim.options import positive_float, positive_int
 
 
 def _csv_list(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {v}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {v}")
-    return v
-
-
 def _add_exec_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("execution")
-    g.add_argument(
-        "--jobs",
-        "-j",
-        type=_positive_int,
-        default=None,
-        help="local worker processes (default: all cores; 1 = in this process)",
-    )
+    options.add_jobs(g)
     g.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -134,7 +110,7 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--replicates",
         "-n",
-        type=_positive_int,
+        type=positive_int,
         default=30,
         help="seeded runs per variant (default 30)",
     )
@@ -144,29 +120,20 @@ def add_parser(subparsers) -> None:
         default=None,
         help="metrics to report (default: the track's goal metrics)",
     )
-    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario setting (repeatable)",
-    )
+    options.add_seed(p, 0, "master seed (default 0)")
+    options.add_set(p)
     p.add_argument(
         "--timeseries",
         choices=("weekly", "monthly", "none"),
         default="monthly",
         help="series stored per run for the band figure (default monthly)",
     )
-    p.add_argument(
-        "--out",
-        required=True,
-        help="results folder (created; resumed if it holds the same comparison)",
+    options.add_out(
+        p, required=True, help="results folder (created; resumed if it holds the same comparison)"
     )
     p.add_argument(
         "--precision",
-        type=_positive_float,
+        type=positive_float,
         default=0.1,
         help="convergence target: CI half-width of a paired difference as a share of the "
         "baseline mean (default 0.1)",
@@ -189,9 +156,9 @@ def add_parser(subparsers) -> None:
         "without duplicate or missing runs.",
     )
     p.add_argument("sweep", help="sweep file (TOML), e.g. sweeps/compliance_sobol.toml")
-    p.add_argument("--out", default=None, help="results folder (default: out/<sweep name>)")
+    options.add_out(p, help="results folder (default: out/<sweep name>)")
     p.add_argument(
-        "--chunk-size", type=_positive_int, default=None, help="runs per task (default: automatic)"
+        "--chunk-size", type=positive_int, default=None, help="runs per task (default: automatic)"
     )
     _add_exec_options(p)
     p.set_defaults(func=cmd_sweep)
@@ -214,7 +181,7 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument(
         "--resamples",
-        type=_positive_int,
+        type=positive_int,
         default=1000,
         help="bootstrap resamples for the intervals (default 1000)",
     )
@@ -227,7 +194,7 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument(
         "--precision",
-        type=_positive_float,
+        type=positive_float,
         default=0.05,
         help="replicates table: CI half-width of a point's mean as a share of the metric's mean "
         "size (default 0.05)",
@@ -277,7 +244,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("dir", help="results folder of a sweep or comparison")
     p.add_argument("--csv", metavar="PATH", default=None, help="also write one row per run as CSV")
     p.add_argument(
-        "--failures", type=_positive_int, default=10, help="failed runs to list (default 10)"
+        "--failures", type=positive_int, default=10, help="failed runs to list (default 10)"
     )
     p.set_defaults(func=cmd_summarize)
 
@@ -318,7 +285,7 @@ def cmd_compare(args) -> int:
         baseline=args.baseline,
         metrics=args.metrics,
         seed=args.seed,
-        overrides=args.overrides,
+        overrides=args.sets,
         timeseries=args.timeseries,
         jobs=args.jobs,
         scheduler=args.scheduler,

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sim import options
 from sim.errors import UserError
 from sim.io_safety import check_out_file, die_with_parent
 
@@ -81,14 +82,14 @@ def add_parser(subparsers) -> None:
         help="comma-separated structures for the case's track, same seed each "
         "(default: timeline and the case's counterfactual)",
     )
-    case.add_argument("--seed", type=int, default=7)
+    options.add_seed(case, 7, "seed (default 7)")
     _common_fig_args(case)
     case.set_defaults(func=cmd_figure_case)
 
     mp = kinds.add_parser("map", help="the territory map at a given week")
     mp.add_argument("scenario", help="scenario file, e.g. scenarios/historical.toml")
     mp.add_argument("--date", default=None, help="week to show, YYYY-MM-DD (default: the end)")
-    mp.add_argument("--seed", type=int, default=7)
+    options.add_seed(mp, 7, "seed (default 7)")
     _common_fig_args(mp)
     mp.set_defaults(func=cmd_figure_map)
 
@@ -100,21 +101,14 @@ def add_parser(subparsers) -> None:
         "us_russia_trust,escalation,pop_share_government",
         help="comma-separated output columns, one chart each",
     )
-    run.add_argument("--out", required=True, help="output file: .png, .svg or .pdf")
+    options.add_out(run, required=True, help="output file: .png, .svg or .pdf")
     run.add_argument("--title", default=None)
     run.set_defaults(func=cmd_figure_run)
 
 
 def _common_fig_args(p) -> None:
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario setting (repeatable)",
-    )
-    p.add_argument("--out", required=True, help="output file: .png, .svg or .pdf")
+    options.add_set(p)
+    options.add_out(p, required=True, help="output file: .png, .svg or .pdf")
     p.add_argument("--title", default=None)
 
 
@@ -289,7 +283,7 @@ def cmd_figure_case(args) -> int:
     structures = (
         _split_list(args.structures) if args.structures else ["timeline", case.compare_default]
     )
-    series = case_series(case, structures, seed=args.seed, overrides=args.overrides)
+    series = case_series(case, structures, seed=args.seed, overrides=args.sets)
     fig = goals_figure(
         series,
         case.measures,
@@ -308,7 +302,7 @@ def cmd_figure_map(args) -> int:
     from sim.viz import adapter, style
     from sim.viz.figures import map_figure
 
-    sc = load_scenario(args.scenario, overrides=args.overrides or None)
+    sc = load_scenario(args.scenario, overrides=args.sets or None)
     when = sc.end
     if args.date:
         try:
