@@ -36,11 +36,11 @@ MB = 1024 * 1024
 
 
 def make_experiment(n_runs: int):
-    from sim.experiments import core
+    from sim.experiments import adapter
     from sim.experiments.design import ParamSpec, build_design
     from sim.experiments.experiment import Experiment
 
-    base = core.load_scenario(ROOT / "scenarios" / "historical.toml")
+    base = adapter.load_scenario(ROOT / "scenarios" / "historical.toml")
     params = [
         ParamSpec("rules.compliance.params.pressure_weight", 3.0, 11.0),
         ParamSpec("params.diplomacy.chaos", 0.1, 0.4),

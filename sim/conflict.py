@@ -102,7 +102,6 @@ class Conflict:
         self.support = np.zeros((4, 4, n))
         self.air = np.zeros((4, 4, n), dtype=bool)
         self.suppression = np.ones(e)  # set by the ceasefire track each week
-        self.edge_intensity = np.zeros(e)
         self.area_fighting = np.zeros(n)
         self.offensive = np.zeros(2 * e, dtype=bool)
         self.siege_fighting = np.zeros(n)  # fighting accumulated while encircled
@@ -238,7 +237,6 @@ class Conflict:
             * (1.0 + p["air_campaign_violence"] * air_road)
             * self.suppression
         )
-        self.edge_intensity = intensity
         fighting = np.bincount(t.edge_u, intensity, t.n) + np.bincount(t.edge_v, intensity, t.n)
         self.area_fighting = fighting / np.maximum(t.degree, 1)
         front_deaths = (

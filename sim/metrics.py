@@ -140,7 +140,7 @@ def monthly(weekly: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def effectiveness(model, weekly: pd.DataFrame, months: pd.DataFrame) -> dict[str, float]:
+def run_measures(model, weekly: pd.DataFrame, months: pd.DataFrame) -> dict[str, float]:
     """Each track's goal-effectiveness measures (Track.measures), plus relations between the
     co-leads and the war. A track's windows start at its dated decisions (whatever structure a
     counterfactual gives them), so the same measures compare counterfactuals."""

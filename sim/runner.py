@@ -15,7 +15,7 @@ import pandas as pd
 from sim import __version__
 from sim.errors import UserError
 from sim.io_safety import project_path
-from sim.metrics import effectiveness, monthly
+from sim.metrics import monthly, run_measures
 from sim.model import SyriaModel
 from sim.scenario import Scenario
 
@@ -115,7 +115,7 @@ def result_of(model: SyriaModel) -> RunResult:
         "version": __version__,
         "params": model.config.flat_params(),
         "events": [{**e, "date": e["date"].isoformat()} for e in model.config.events()],
-        "metrics": effectiveness(model, weekly, months),
+        "metrics": run_measures(model, weekly, months),
         **{k: v for track in model.tracks.values() for k, v in track.summary().items()},
         "policies_fired": model.policies.fired,
         "incidents": model.incidents,

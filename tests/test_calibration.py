@@ -578,7 +578,7 @@ def test_history_figures_are_written(tmp_path, stub_targets):
 
 
 def test_effectiveness_grades_and_checks_are_valid():
-    from sim.calibration.effectiveness import CASES, build_checks, grade
+    from sim.calibration.effectiveness import TABLE_CASES, build_checks, grade
 
     assert [grade(x) for x in (0.98, 0.6, 0.3, 0.15, 0.05, -0.2)] == [
         "strong",
@@ -591,7 +591,7 @@ def test_effectiveness_grades_and_checks_are_valid():
     assert grade(math.nan) == "n/a"
     goals, claims = build_checks()
     assert [g.group for g in goals] == ["chemical", "access", "ceasefire"]
-    assert [c["thesis_goal"] for c in CASES] == ["strong", "moderate", "weak"]
+    assert [c["thesis_goal"] for c in TABLE_CASES] == ["strong", "moderate", "weak"]
     # every claim compares two different structures (or designs) on the same seeds, except the
     # cross-case ranking, which compares two measures of the historical run
     for c in claims:

@@ -1,7 +1,7 @@
 """Experiments layer on a stand-in model (fast, in-process): designs, seeds, sweep-file checks,
 the results store, failure recording and the SALib analysis against known analytic indices.
 
-The stand-in replaces only `sim.experiments.core.load_scenario` / `run_model` (the contract of
+The stand-in replaces only `sim.experiments.adapter.load_scenario` / `run_model` (the contract of
 docs/API.md); everything else is the real code. Tests with the real core model, the process
 pool, Dask and kill/resume are in tests/test_experiments.py.
 """
@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from sim.errors import UserError
-from sim.experiments import core
+from sim.experiments import adapter
 from sim.experiments.design import ParamSpec, build_design, compare_design
 from sim.experiments.seeds import derive_seed
 from sim.experiments.store import ResultsStore
@@ -95,8 +95,8 @@ def fake_run(sc, seed):
 def fake_core(monkeypatch, tmp_path):
     scen = tmp_path / "fake.toml"
     scen.write_text('name = "fake"\n')
-    monkeypatch.setattr(core, "load_scenario", lambda path, overrides=(): FakeScenario())
-    monkeypatch.setattr(core, "run_model", fake_run)
+    monkeypatch.setattr(adapter, "load_scenario", lambda path, overrides=(): FakeScenario())
+    monkeypatch.setattr(adapter, "run_model", fake_run)
     return scen
 
 
@@ -378,11 +378,11 @@ def test_fail_fast_then_retry_failed(fake_core, tmp_path, monkeypatch):
     def broken(sc, seed):
         raise ValueError("bad build")
 
-    monkeypatch.setattr(core, "run_model", broken)
+    monkeypatch.setattr(adapter, "run_model", broken)
     with pytest.raises(UserError, match="the first 20 runs all failed.*ValueError: bad build"):
         run_sweep(sweep, out, jobs=1, chunk_size=5, progress=False, echo=lambda m: None)
     assert len(load_runs(out)) == 20  # stopped early, the failures are on record
-    monkeypatch.setattr(core, "run_model", fake_run)
+    monkeypatch.setattr(adapter, "run_model", fake_run)
     o = run_sweep(sweep, out, jobs=1, progress=False, echo=lambda m: None)  # a plain resume
     assert o.report.ran == 10 and (load_runs(out).status == "failed").sum() == 20
     o = run_sweep(sweep, out, jobs=1, progress=False, retry_failed=True, echo=lambda m: None)
@@ -461,8 +461,8 @@ def test_compare_paired_differences_on_stand_in(fake_core, tmp_path, monkeypatch
     """compare's statistics: paired difference = mean of per-seed differences, CI covers it."""
     from sim.experiments import compare
 
-    monkeypatch.setattr(core, "tracks", lambda: ("access",))
-    monkeypatch.setattr(core, "structures", lambda: ("a", "c"))
+    monkeypatch.setattr(adapter, "tracks", lambda: ("access",))
+    monkeypatch.setattr(adapter, "structures", lambda: ("a", "c"))
 
     def load(path, overrides=()):
         sc = FakeScenario()
@@ -470,7 +470,7 @@ def test_compare_paired_differences_on_stand_in(fake_core, tmp_path, monkeypatch
         d["tracks.access.structure"] = "a"
         return FakeScenario(d)
 
-    monkeypatch.setattr(core, "load_scenario", load)
+    monkeypatch.setattr(adapter, "load_scenario", load)
 
     def run(sc, seed):
         s = sc.flat_params()["tracks.access.structure"]
@@ -478,7 +478,7 @@ def test_compare_paired_differences_on_stand_in(fake_core, tmp_path, monkeypatch
         r.metrics["y"] = r.metrics["seed_noise"] + (1.0 if s == "c" else 0.0)
         return r
 
-    monkeypatch.setattr(core, "run_model", run)
+    monkeypatch.setattr(adapter, "run_model", run)
     res = compare(
         "fake.toml",
         "access",

@@ -461,9 +461,9 @@ def test_per_area_monthly_output_matches_the_weekly_record(tmp_path):
 def test_set_end_cuts_the_horizon_and_drops_later_decisions(tmp_path):
     """--set end=2016-06-30: a shorter run (later decisions dropped), not an out-of-horizon error."""
     from sim import load_scenario, run
-    from sim.experiments import core
+    from sim.experiments import adapter
 
-    sc = core.load_scenario(HIST, ["end=2016-06-30"])
+    sc = adapter.load_scenario(HIST, ["end=2016-06-30"])
     assert str(sc.end) == "2016-06-30" and all(str(e["date"]) <= "2016-06-30" for e in sc.events())
     full = run(load_scenario(HIST), seed=5).timeseries
     cut = run(sc, seed=5).timeseries

@@ -20,7 +20,7 @@ asks whether the model, fitted to the record only, supports them.
   mechanism does not tell the two apart); **undecided** otherwise. With several draws the interval
   is taken over the draws' means (draws are the independent units); with one draw, over seeds.
 
-The definitions are data (``CASES``) validated by the same code as the targets file.
+The definitions are data (``TABLE_CASES``) validated by the same code as the targets file.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def _ceasefires_2016(structure: str) -> dict:
 
 # Each case: thesis grade, goal attainment (expr over quantities), counterfactual statement and
 # the claims (each "a - b > 0") behind it.
-CASES: list[dict[str, Any]] = [
+TABLE_CASES: list[dict[str, Any]] = [
     {
         "case": "chemical",
         "title": "Chemical weapons framework (2013-14)",
@@ -278,7 +278,7 @@ def _as_target(tid: str, group: str, description: str, spec: dict) -> Target:
     return _parse_target(raw, 0, "sim/calibration/effectiveness.py")
 
 
-def build_checks(cases: Sequence[dict] = CASES) -> tuple[list[Target], list[Target]]:
+def build_checks(cases: Sequence[dict] = TABLE_CASES) -> tuple[list[Target], list[Target]]:
     """(goal measures, counterfactual claims) as validated targets."""
     goals = [_as_target(f"goal_{c['case']}", c["case"], c["title"], c["goal"]) for c in cases]
     claims = [_as_target(cl["id"], c["case"], cl["claim"], cl) for c in cases for cl in c["claims"]]
@@ -424,7 +424,7 @@ def effectiveness(
     seeds: Sequence[int],
     *,
     jobs: int = 2,
-    cases: Sequence[dict] = CASES,
+    cases: Sequence[dict] = TABLE_CASES,
     runner: Runner = default_runner,
     draws: Sequence[dict[str, Any]] | None = None,
     draws_from: str = "the shipped defaults",

@@ -47,7 +47,7 @@ MONTHLY_COLUMNS = (
     "pop_share_isil",
     "pop_share_kurdish",
 )
-WEEKLY_COLUMNS = ("cw_removed_frac", "ceasefire_active", "violence", "us_russia_trust")
+REPORT_SERIES = ("cw_removed_frac", "ceasefire_active", "violence", "us_russia_trust")
 CONTROLLERS = ("government", "opposition", "isil", "kurdish")
 
 
@@ -114,7 +114,7 @@ def _frames_and_quantities(task):
     ts, mo, metrics = result.timeseries, result.monthly, dict(getattr(result, "metrics", {}) or {})
     values = [q.evaluate(ts, mo, metrics) for q in quantities]
     m_cols = ["month"] + [c for c in MONTHLY_COLUMNS if c in mo.columns]
-    w_cols = ["date"] + [c for c in WEEKLY_COLUMNS if c in ts.columns]
+    w_cols = ["date"] + [c for c in REPORT_SERIES if c in ts.columns]
     return values, mo[m_cols].copy(), ts[w_cols].copy(), metrics
 
 

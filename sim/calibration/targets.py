@@ -568,12 +568,6 @@ def load_targets(
 # --------------------------------------------------------------------------------------------
 
 
-def variants_of(targets: Sequence[Target]) -> list[Variant]:
-    """The distinct structures (override sets) the targets need, the scenario itself first."""
-    found = {v for t in targets for v in t.variants}
-    return sorted(found, key=lambda v: (len(v[0]) + len(v[1]), repr(v)))
-
-
 def quantities_by_variant(targets: Sequence[Target]) -> dict[tuple, list[Quantity]]:
     """The distinct quantities (by definition, whatever their names) each structure must yield."""
     out: dict[tuple, list[Quantity]] = {}

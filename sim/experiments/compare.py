@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.errors import UserError
-from sim.experiments import core
+from sim.experiments import adapter
 from sim.experiments.design import variant_design
 from sim.experiments.experiment import Experiment, Outcome, run_experiment
 from sim.experiments.stats import (
@@ -98,14 +98,14 @@ def plan_variants(
             )
         v = V.scenario_variants(list(scenarios), overrides)
         v.track = track
-        if track is not None and track not in core.tracks():
+        if track is not None and track not in adapter.tracks():
             raise UserError(
-                f"unknown track {track!r}; allowed: {', '.join(core.tracks())}", key="--track"
+                f"unknown track {track!r}; allowed: {', '.join(adapter.tracks())}", key="--track"
             )
     else:
         if scenario is None:
             raise UserError("name a scenario file (or --scenarios a.toml,b.toml)", key="scenario")
-        base = core.load_scenario(scenario, list(overrides))
+        base = adapter.load_scenario(scenario, list(overrides))
         if decision:
             v = V.decision_variants(base, decision, list(structures or []), track)
         elif track is None:
@@ -124,8 +124,8 @@ def check_metric_names(metrics: list[str], base, design) -> None:
     come from one pilot run of the first variant (in this process, nothing written)."""
     task = design.task(0)
     point = task["overrides"]
-    sc = core.apply_point(base, point) if point else base
-    available = sorted(core.run_model(sc, task["seed"]).metrics)
+    sc = adapter.apply_point(base, point) if point else base
+    available = sorted(adapter.run_model(sc, task["seed"]).metrics)
     unknown = [m for m in metrics if m not in available]
     if unknown:
         raise UserError(

@@ -44,10 +44,6 @@ class ParamSpec:
     dist: str | None = None
     dist_args: tuple = ()
 
-    @property
-    def is_range(self) -> bool:
-        return self.values is None
-
     def ppf(self, u):
         """The value at unit coordinate ``u`` (the distribution's quantile; identity if none)."""
         if self.dist is None:

@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from sim.errors import UserError
-from sim.experiments import core
+from sim.experiments import adapter
 from sim.experiments.seeds import derive_seed
 
 
@@ -55,7 +55,7 @@ class SyriaFunction:
             if overrides
             else self.base
         )
-        res = core.run_model(sc, int(seed))
+        res = adapter.run_model(sc, int(seed))
         return {ema_name(m): float(res.metrics[m]) for m in self.outcomes}
 
 
@@ -92,7 +92,7 @@ def replicator_model(
         raise UserError(
             "the EMA Workbench adapter needs the optional package: pip install ema-workbench"
         ) from exc
-    base = core.load_scenario(scenario, list(overrides))
+    base = adapter.load_scenario(scenario, list(overrides))
     flat = base.flat_params()
     params = []
     for key, spec in uncertainties.items():

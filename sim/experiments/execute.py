@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import platform
 import socket
 import struct
 import time
@@ -29,7 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 
 from sim.errors import UserError
-from sim.experiments import core
+from sim.experiments import adapter
 from sim.io_safety import cap_jobs, init_worker, mp_context
 
 # --------------------------------------------------------------------------- worker side
@@ -68,19 +67,19 @@ def run_one(base, task: dict, timeseries: str = "none"):
     ts = areas = None
     try:
         overrides = task.get("overrides") or {}
-        sc = core.apply_point(base, overrides) if overrides else base
+        sc = adapter.apply_point(base, overrides) if overrides else base
         row["scenario_hash"] = sc.hash
         if task.get("areas"):
-            res = core.run_model(sc, task["seed"], areas=True)
+            res = adapter.run_model(sc, task["seed"], areas=True)
         else:
-            res = core.run_model(sc, task["seed"])
+            res = adapter.run_model(sc, task["seed"])
         metrics = res.metrics
         if task.get("metrics_module"):
             from sim.experiments.user_metrics import evaluate
 
             metrics = {**metrics, **evaluate(task["metrics_module"], res, metrics)}
         for k, v in metrics.items():
-            row[f"metric.{k}"] = core.metric_float(v)
+            row[f"metric.{k}"] = adapter.metric_float(v)
         if timeseries != "none":
             frame = res.monthly if timeseries == "monthly" else res.timeseries
             ts = frame.reset_index(drop=frame.index.name is None).copy()
@@ -103,7 +102,7 @@ def run_one(base, task: dict, timeseries: str = "none"):
         **{k: v for k, v in (task.get("overrides") or {}).items() if sc is None or k not in params},
     }
     for k, v in params.items():
-        row[f"param.{k}"] = core.scalar(v)
+        row[f"param.{k}"] = adapter.scalar(v)
     row["duration_s"] = round(time.perf_counter() - t0, 6)
     row["cpu_s"] = round(time.process_time() - c0, 6)
     return row, ts, areas
@@ -331,7 +330,7 @@ class DaskBackend:
             ) from None
         try:
             # generous: a worker's first task imports the model
-            theirs = client.submit(core.version, pure=False).result(
+            theirs = client.submit(adapter.version, pure=False).result(
                 timeout=max(60.0, 6 * self.connect_timeout)
             )
         except ModuleNotFoundError as exc:
@@ -342,10 +341,10 @@ class DaskBackend:
                 f"({type(exc).__name__}); check the workers",
                 key="--scheduler",
             ) from None
-        if theirs != core.version():
+        if theirs != adapter.version():
             raise UserError(
                 f"the Dask workers at {self.address} run syriasim {theirs}, this is "
-                f"{core.version()}; install the same version on both",
+                f"{adapter.version()}; install the same version on both",
                 key="--scheduler",
             )
         info = client.scheduler_info()
@@ -526,11 +525,3 @@ def pilot_seconds(base, design, n: int = 1) -> float:
     for rid in range(min(n, design.n_runs)):
         run_one(base, design.task(rid))
     return (time.perf_counter() - t0) / max(1, min(n, design.n_runs))
-
-
-def host_info() -> dict:
-    return {
-        "host": socket.gethostname(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sim.experiments import core
+from sim.experiments import adapter
 
 
 def now() -> str:
@@ -61,7 +61,7 @@ DISTRIBUTIONS = ("mesa", "numpy", "pandas", "scipy", "pyarrow", "SALib", "matplo
 def versions() -> dict:
     from importlib import metadata
 
-    out = {"syriasim": core.version(), "python": sys.version.split()[0]}
+    out = {"syriasim": adapter.version(), "python": sys.version.split()[0]}
     for dist in DISTRIBUTIONS:
         try:
             out[dist] = metadata.version(dist)
@@ -93,7 +93,7 @@ def code_identity() -> dict:
     root = _package_root()
     git = git_info(root.parent)
     return {
-        "version": core.version(),
+        "version": adapter.version(),
         "source_sha256": _source_sha256(root),
         "commit": git.get("commit"),
         "dirty": git.get("dirty"),

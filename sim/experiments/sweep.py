@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.experiments import core
+from sim.experiments import adapter
 from sim.experiments.experiment import Experiment, Outcome, run_experiment
 from sim.experiments.sweepfile import load_sweep_file
 
@@ -10,7 +10,7 @@ from sim.experiments.sweepfile import load_sweep_file
 def plan_sweep(sweep_path) -> Experiment:
     """Load and validate a sweep file against its base scenario; build the design."""
     sf = load_sweep_file(sweep_path)
-    base = core.load_scenario(sf.scenario_path, sf.overrides)
+    base = adapter.load_scenario(sf.scenario_path, sf.overrides)
     design = sf.build(base)
     return Experiment(
         kind="sweep",

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.errors import UserError
-from sim.experiments import core
+from sim.experiments import adapter
 from sim.experiments.design import DISTRIBUTIONS, METHODS, Design, ParamSpec, build_design
 from sim.io_safety import check_seed, read_text
 
@@ -352,7 +352,7 @@ def resolve_params(raw: dict, base, *, where: str, method: str) -> list[ParamSpe
             probes = [ps.cast(ps.low), ps.cast(ps.high)]
         for v in probes:
             try:
-                core.apply_point(base, {ps.key: v})
+                adapter.apply_point(base, {ps.key: v})
             except UserError as exc:
                 raise _err(
                     f"value {v!r} rejected by the scenario: {exc.detail}",

@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass
 
 from sim.errors import UserError
-from sim.experiments import core
+from sim.experiments import adapter
 
 TIMELINE = "timeline"
 
@@ -54,7 +54,7 @@ class ScenarioSet:
         return self.scenarios[0].flat_params()
 
     def with_overrides(self, overrides):
-        return core.apply_point(self, overrides)
+        return adapter.apply_point(self, overrides)
 
 
 @dataclass
@@ -86,7 +86,7 @@ def _check_labels(labels: list[str], key: str) -> None:
 
 
 def _check_structures(structures: list[str], extra: tuple = ()) -> None:
-    allowed = (*core.structures(), *extra)
+    allowed = (*adapter.structures(), *extra)
     if not structures:
         raise UserError(f"no structures given; allowed: {', '.join(allowed)}", key="--structures")
     for s in structures:
@@ -104,7 +104,7 @@ def _track_events(sc, track: str) -> list[dict]:
 
 
 def track_variants(base, track: str, structures: list[str]) -> Variants:
-    tracks = core.tracks()
+    tracks = adapter.tracks()
     if track not in tracks:
         raise UserError(f"unknown track {track!r}; allowed: {', '.join(tracks)}", key="--track")
     _check_structures(structures, (TIMELINE,))
@@ -194,7 +194,7 @@ def _diff(a, b) -> str:
 def scenario_variants(paths: list[str], overrides=()) -> Variants:
     if len(paths) < 2:
         raise UserError("name at least two scenario files to compare", key="--scenarios")
-    scenarios = [core.load_scenario(p, list(overrides)) for p in paths]
+    scenarios = [adapter.load_scenario(p, list(overrides)) for p in paths]
     labels: list[str] = []
     for sc in scenarios:
         label, k = sc.name, 2
@@ -205,7 +205,7 @@ def scenario_variants(paths: list[str], overrides=()) -> Variants:
     desc = {labels[0]: f"`{paths[0]}` as written (the reference for the changes listed)"}
     for label, path, sc in zip(labels[1:], paths[1:], scenarios[1:], strict=True):
         desc[label] = f"`{path}`: {_diff(first, sc)}"
-    points = [{core.VARIANT_KEY: i} for i in range(len(scenarios))]
+    points = [{adapter.VARIANT_KEY: i} for i in range(len(scenarios))]
     return Variants("scenarios", ScenarioSet(tuple(scenarios)), labels, points, desc)
 
 
@@ -213,6 +213,6 @@ def check_runnable(v: Variants) -> None:
     """Build every variant's scenario once, so a bad structure is refused before any run."""
     for label, point in zip(v.labels, v.points, strict=True):
         try:
-            core.apply_point(v.base, point) if point else v.base
+            adapter.apply_point(v.base, point) if point else v.base
         except UserError as exc:
             raise UserError(f"variant {label!r}: {exc.detail}", key=exc.key) from None

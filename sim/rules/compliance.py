@@ -11,6 +11,7 @@ vectorised over numpy arrays (one entry per decision). Inputs, all >= 0:
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import erf
 
 from sim.params import Param as P
 from sim.rules.registry import compliance_rule
@@ -68,15 +69,4 @@ def threshold(p, pressure, cost, monitoring, aims):
     if p["noise"] <= 0:
         return (np.asarray(net) >= 0).astype(float)
     z = np.asarray(net, dtype=float) / (p["noise"] * np.sqrt(2.0))
-    return 0.5 * (1.0 + _erf(z))
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    # Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7): avoids a scipy import on the hot path.
-    s = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    y = 1.0 - (
-        ((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592
-    ) * t * np.exp(-a * a)
-    return s * y
+    return 0.5 * (1.0 + erf(z))

@@ -24,7 +24,7 @@ import pandas as pd
 from sim.errors import UserError
 from sim.plugins import TRACKS
 from sim.viz import adapter, style
-from sim.viz.cases import CASES, CaseStudy, get_case, scenario_path
+from sim.viz.cases import CaseStudy, get_case, scenario_path
 
 OFF = "off"
 TIMELINE = "timeline"
@@ -325,10 +325,6 @@ def _run_label(tag: str, structure: str, track: str | None) -> str:
     if structure == TIMELINE:
         return f"{tag}: as it happened"
     return f"{tag}: {style.structure_label(structure)} on {where}"
-
-
-def default_case() -> str:
-    return next(iter(CASES))
 
 
 def case_series(
