@@ -27,6 +27,11 @@ def positive_float(text: str) -> float:
     return v
 
 
+def csv_list(text: str) -> list[str]:
+    """A comma-separated list (empty items dropped)."""
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
 def default_jobs() -> int:
     """Worker processes when --jobs is not given: the cores this process may use."""
     try:

@@ -270,7 +270,8 @@ def _merge_events(parent: list[dict], child: list[dict]) -> list[dict]:
     return [e for e in merge_by_id(parent, child) if not e.get("drop", False)]
 
 
-def _parse_value(text: str) -> Any:
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: a TOML literal (number, boolean, quoted string) or else a bare string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -279,7 +280,9 @@ def _parse_value(text: str) -> Any:
 
 def _apply_overrides(raw: dict, overrides, source: str) -> dict:
     items = (
-        list(overrides.items()) if isinstance(overrides, dict) else [_split(o) for o in overrides]
+        list(overrides.items())
+        if isinstance(overrides, dict)
+        else [split_set(o) for o in overrides]
     )
     # A rule switched by name starts from its own defaults: apply names first, then parameters.
     items.sort(key=lambda kv: not _is_rule_name(kv[0]))
@@ -301,7 +304,7 @@ def _apply_overrides(raw: dict, overrides, source: str) -> dict:
         if _is_rule_name(dotted) and node.get("name") != value:
             node.pop("params", None)
         node[parts[-1]] = (
-            _parse_value(value)
+            parse_value(value)
             if isinstance(value, str) and not isinstance(overrides, dict)
             else value
         )
@@ -312,7 +315,8 @@ def _is_rule_name(dotted: str) -> bool:
     return dotted in ("rules.compliance.name", "rules.leverage.name")
 
 
-def _split(item: str) -> tuple[str, str]:
+def split_set(item: str) -> tuple[str, str]:
+    """KEY=VALUE (a ``--set`` item) as (key, value text)."""
     if "=" not in item:
         raise ScenarioError(
             "expected KEY=VALUE, e.g. tracks.access.structure=none", file="--set", key=item

@@ -92,19 +92,12 @@ def parse_param(text: str) -> FreeParam:
     return FreeParam(key.strip(), low, high, log="log" in flags, integer="int" in flags)
 
 
-def parse_value(text: str) -> Any:
-    """A ``--set`` value: a TOML literal (number, boolean, quoted string) or else a bare string."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
 def parse_set(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise UserError(f"--set {text!r} must look like KEY=VALUE")
-    key, _, value = text.partition("=")
-    return key.strip(), parse_value(value.strip())
+    """A ``--set`` item as (key, typed value), read as the scenario reads it."""
+    from sim.scenario import parse_value, split_set
+
+    key, value = split_set(text)
+    return key, parse_value(value)
 
 
 def load_param_file(path: str | Path) -> tuple[list[FreeParam], dict[str, Any]]:

@@ -10,11 +10,7 @@ from pathlib import Path
 from sim import options
 from sim.errors import UserError
 from sim.io_safety import check_out_file, safe_name
-from sim.options import positive_float, positive_int
-
-
-def _csv_list(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
+from sim.options import csv_list, positive_float, positive_int
 
 
 def _add_exec_options(p: argparse.ArgumentParser) -> None:
@@ -91,14 +87,14 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--structures",
         default=None,
-        type=_csv_list,
+        type=csv_list,
         help="comma-separated, e.g. bilateral,multilateral,unilateral_us,unilateral_russia,none,"
         "timeline",
     )
     p.add_argument(
         "--scenarios",
         default=None,
-        type=_csv_list,
+        type=csv_list,
         metavar="A.toml,B.toml,...",
         help="compare whole scenario files (each a variant) on the same seeds",
     )
@@ -116,7 +112,7 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument(
         "--metrics",
-        type=_csv_list,
+        type=csv_list,
         default=None,
         help="metrics to report (default: the track's goal metrics)",
     )
@@ -175,7 +171,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("dir", help="results folder of a sweep (sobol, morris, lhs or grid)")
     p.add_argument(
         "--metrics",
-        type=_csv_list,
+        type=csv_list,
         default=None,
         help="metrics to analyse (default: the sweep file's, or all)",
     )

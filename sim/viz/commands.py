@@ -268,10 +268,6 @@ def cmd_app(args) -> int:
 
 
 # --- syriasim figure -----------------------------------------------------------------------------
-def _split_list(text: str) -> list[str]:
-    return [x.strip() for x in text.split(",") if x.strip()]
-
-
 def cmd_figure_case(args) -> int:
     check_out_file(args.out, "--out")
     from sim.viz import adapter, style
@@ -281,7 +277,7 @@ def cmd_figure_case(args) -> int:
 
     case = get_case(args.case)
     structures = (
-        _split_list(args.structures) if args.structures else ["timeline", case.compare_default]
+        options.csv_list(args.structures) if args.structures else ["timeline", case.compare_default]
     )
     series = case_series(case, structures, seed=args.seed, overrides=args.sets)
     fig = goals_figure(
@@ -335,7 +331,7 @@ def cmd_figure_run(args) -> int:
     if not csv.is_file():
         raise UserError(f"{csv}: no such file; give a `syriasim run --out` folder")
     df = add_derived_columns(pd.read_csv(csv))
-    columns = _split_list(args.columns)
+    columns = options.csv_list(args.columns)
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise UserError(f"{csv}: no column {missing[0]!r}; available: {', '.join(df.columns)}")
