@@ -3,9 +3,9 @@
 Each week every road between hostile areas is a front line with some background fighting. Each
 side then chooses a few offensives by its war aims (`AIMS`): the fronts where it is strongest
 relative to the defender, weighted towards populous targets. A side's number of offensives grows
-with its strength and outside support (dated interventions: Iran and Hezbollah, the coalition and
-the SDF, Russia, Turkey); ISIL attacks only while its strength exceeds a holding level (expand,
-then hold). Only an offensive can take an area, with a chance rising with the attacker's advantage
+with its own strength; outside support (dated interventions: Iran and Hezbollah, the coalition and
+the SDF, Russia, Turkey) makes each offensive stronger; ISIL attacks only while its strength
+exceeds a holding level (expand, then hold). Only an offensive can take an area, with a chance rising with the attacker's advantage
 (strength plus outside support, minus the defender's and a city's defensive bonus, plus the
 attrition of a siege).
 
@@ -53,7 +53,7 @@ AIMS = np.array(
         [NO_AIM, 0.0, -0.5, NO_AIM],
         [0.0, NO_AIM, -0.5, NO_AIM],
         [0.0, 0.0, NO_AIM, 0.0],
-        [NO_AIM, NO_AIM, 0.0, NO_AIM],
+        [NO_AIM, NO_AIM, NO_AIM, NO_AIM],  # ISIL's column becomes 0 once the coalition backs them
     ]
 )
 
@@ -89,15 +89,13 @@ class Conflict:
         self.src = np.concatenate([t.edge_u, t.edge_v])
         self.dst = np.concatenate([t.edge_v, t.edge_u])
         self.road = np.concatenate([np.arange(e), np.arange(e)])
-        self.pop_factor = np.clip(
-            np.sqrt((t.population[t.edge_u] + t.population[t.edge_v]) / 2 / 1e5), 0.3, 3.0
-        )
         self.city_bonus = self.p["city_defence"] * np.log10(np.maximum(t.population, 1e4) / 1e4)
         self.priority = self.p["population_priority"] * np.log10(
             np.maximum(t.population, 1e4) / 1e4
         )
         self.aims = AIMS.copy()
         self.aims[GOV, OPP] = model.diplomacy["government_war_aims"]
+        self.backing = np.ones(4)  # 1 + each side's largest outside support (set by intervene)
         # Outside support: relative boost of side a fighting side d in area i, and air power.
         self.support = np.zeros((4, 4, n))
         self.air = np.zeros((4, 4, n), dtype=bool)
@@ -133,6 +131,9 @@ class Conflict:
             if d != backs:
                 self.support[backs, d] += boost * mask
                 self.air[backs, d] |= air & mask
+        self.backing = 1.0 + self.support.max(axis=(1, 2))
+        if self.support[KURD, ISIL].any():
+            self.aims[KURD, ISIL] = 0.0  # backed, the Kurdish forces go after ISIL's territory
 
     def set_control(self, controller: np.ndarray) -> None:
         """Replace the map by an observed one (a forecast from a known state, never used in a
@@ -171,8 +172,8 @@ class Conflict:
         return hostility, gov_front
 
     def offensive_counts(self) -> np.ndarray:
-        """Offensives each side can run this week: proportional to its strength with outside
-        support; ISIL's only to the strength above its holding level."""
+        """Offensives each side can run this week: proportional to its own strength (ISIL's only
+        to the strength above its holding level)."""
         m, t, p = self.model, self.model.territory, self.p
         held = np.bincount(t.controller, minlength=4) > 0
         opp_holders = t.holder[(t.controller == OPP) & (t.holder >= 0)]
@@ -185,15 +186,12 @@ class Conflict:
                 m.kurds_base_strength,
             ]
         )
-        backing = 1.0 + self.support.max(axis=(1, 2))
-        return np.rint(p["offensives_per_strength"] * strength * backing * held).astype(int)
+        return np.rint(p["offensives_per_strength"] * strength * held).astype(int)
 
     def choose_offensives(self, a, d, adv, noise) -> np.ndarray:
         """Each side picks its offensives: the fronts of highest priority (war aim, advantage,
         the target's population, a seeded random spread)."""
-        aims = self.aims.copy()
-        aims[KURD, ISIL] = 0.0 if self.support[KURD, ISIL].any() else NO_AIM
-        score = aims[a, d] + adv + self.priority[self.dst] + self.p["offensive_spread"] * noise
+        score = self.aims[a, d] + adv + self.priority[self.dst] + self.p["offensive_spread"] * noise
         score[~HOSTILE[a, d]] = NO_AIM
         offensive = np.zeros(len(a), dtype=bool)
         for side, k in enumerate(self.offensive_counts()):
@@ -222,7 +220,13 @@ class Conflict:
         own = self.side_strength()
         siege = p["siege_attrition"] * self.besieged_weeks / 52.0
         att = own[src] * (1.0 + self.support[a, d, dst])
-        dfn = own[dst] * (1.0 + self.support[d, a, dst]) + self.city_bonus[dst] - siege[dst]
+        entrenched = p["encircled_defence"] * self._encircled
+        dfn = (
+            own[dst] * (1.0 + self.support[d, a, dst])
+            + self.city_bonus[dst]
+            + entrenched[dst]
+            - siege[dst]
+        )
         adv = att - dfn
         off = self.choose_offensives(a, d, adv, noise)
         self.offensive = off
@@ -239,10 +243,13 @@ class Conflict:
         )
         fighting = np.bincount(t.edge_u, intensity, t.n) + np.bincount(t.edge_v, intensity, t.n)
         self.area_fighting = fighting / np.maximum(t.degree, 1)
+        # People in the line of fire: deaths fall as front areas empty.
+        pop = t.population
+        pop_factor = np.clip(np.sqrt((pop[t.edge_u] + pop[t.edge_v]) / 2 / 1e5), 0.3, 3.0)
         front_deaths = (
             p["deaths_per_front"]
             * intensity
-            * self.pop_factor
+            * pop_factor
             * np.exp(NOISE_SIGMA * z - NOISE_SIGMA**2 / 2)
         ).sum()
         besieged = t.status == BESIEGED
@@ -298,7 +305,7 @@ class Conflict:
         held = (t.controller[self.dst] == rival[self.src]).astype(float)
         share = np.bincount(self.src, held, t.n) / np.maximum(t.degree, 1)
         hazard = p["uprising_rate"] * (1.0 + p["uprising_contagion"] * share)
-        hazard /= 1.0 + self.support[GOV].max()
+        hazard /= self.backing[GOV]
         rise = open_ & (draws < 1.0 - np.exp(-hazard))
         if rise.any():
             t.controller[rise] = rival[rise]

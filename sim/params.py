@@ -47,18 +47,18 @@ P = Param
 MECHANISMS: dict[str, dict[str, Param]] = {
     "fighting": {
         "deaths_per_front": P(
-            35.0,
+            28.5,
             "deaths/week",
             "Conflict deaths per week on one front line of average population under offensive",
-            "assumed (range 10-80; hand-set to about 5,000 deaths a month in 2013-15, SOHR/VDC, to be re-fitted)",
+            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 15-70; plausible range 10-80)",
             0.0,
             1000.0,
         ),
         "capture_rate": P(
-            0.1,
+            0.122,
             "1/week",
             "Weekly probability that an offensive takes its target, at the logistic midpoint (even strength after bonuses)",
-            "assumed (range 0.02-0.3; hand-set so that about one area a month changes hands, to be re-fitted)",
+            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 0.03-0.3; plausible range 0.02-0.3)",
             0.0,
             1.0,
         ),
@@ -123,11 +123,11 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             5.0,
         ),
         "uprising_rate": P(
-            0.02,
+            0.078,
             "1/week",
             "Weekly hazard that a government-held area with an armed challenger present (the "
             "area table's `challenger`) rises and passes to it, before contagion",
-            "assumed (range 0.005-0.1: most 2012 uprisings took the north and east within a year)",
+            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 0.005-0.08; plausible range 0.005-0.1: most 2012 uprisings took the north and east within a year)",
             0.0,
             1.0,
         ),
@@ -141,28 +141,28 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             100.0,
         ),
         "siege_fighting_weeks": P(
-            15.0,
+            29.6,
             "front-weeks",
             "Fighting an encircled enclave must absorb (sum of its weekly mean front intensity) "
             "before it counts as besieged: a siege is made by encirclement plus fighting, so none "
             "exists at the start (most 2012-17 sieges began in 2013, months after the encirclement)",
-            "assumed (range 2-30: one to several months of full offensive)",
+            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 4-40; plausible range 2-30: one to several months of full offensive)",
             0.0,
             1000.0,
         ),
         "front_background": P(
-            0.3,
+            0.26,
             "1",
             "Intensity of fighting on a quiet front line, relative to an offensive (1)",
-            "assumed (range 0.1-0.6: shelling and skirmishes on static fronts)",
+            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 0.1-0.6; plausible range 0.1-0.6: shelling and skirmishes on static fronts)",
             0.0,
             1.0,
         ),
         "offensives_per_strength": P(
-            3.0,
+            5.2,
             "offensives/week",
             "Offensives a side runs at once per unit of strength (with outside support)",
-            "assumed (range 1-8: a handful of simultaneous major fronts per side)",
+            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 1.5-8; plausible range 1-8: a handful of simultaneous major fronts per side)",
             0.0,
             50.0,
         ),
@@ -260,6 +260,16 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             "assumed (range 0-10: people fled towards calmer areas; no measured preference)",
             0.0,
             100.0,
+        ),
+        "encircled_defence": P(
+            1.61,
+            "1",
+            "Extra defensive strength of an encircled enclave's defenders (no way out, dense "
+            "urban terrain): such places mostly fell by deals, not by storm",
+            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 0-2; plausible range 0-3: Darayya, Moadamiyeh, Madaya held for years against a stronger "
+            "besieger; UNSG reports 2014-17)",
+            0.0,
+            10.0,
         ),
         "siege_attrition": P(
             0.05,

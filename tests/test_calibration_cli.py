@@ -32,6 +32,8 @@ def test_report_history_writes_table(tmp_path, capsys):
     md = (out / "targets.md").read_text()
     assert "| target | group | observed | rule | model mean | model 5-95% | pass |" in md
     assert "targets pass over 2 seeds" in capsys.readouterr().out
+    record = pd.read_csv(out / "record.csv")  # the record, in and out of sample (issue 10)
+    assert {"in", "out"} <= set(record["sample"]) and (out / "record.md").exists()
 
 
 def test_calibrate_three_parameters_one_command(tmp_path, capsys):

@@ -141,12 +141,14 @@ def test_kurds_attack_isil_only_once_backed(historical):
     t.controller[area(m, "Hasakah city")] = KURD
     m.isil.active = True
     c.update_sieges(advance=False)
-    kurd_off = lambda: c.offensive & (t.controller[c.src] == KURD)  # noqa: E731
+    before = t.controller.copy()
     c.step()
-    assert not kurd_off().any()
+    assert not (c.offensive & (before[c.src] == KURD)).any()
     c.intervene(KURD, 0.5, against=(ISIL,), air=True)
+    before = t.controller.copy()
     c.step()
-    assert kurd_off().any() and (t.controller[c.dst[kurd_off()]] == ISIL).all()
+    kurd = c.offensive & (before[c.src] == KURD)
+    assert kurd.any() and (before[c.dst[kurd]] == ISIL).all()
 
 
 def test_isil_expands_then_holds(historical):

@@ -52,6 +52,11 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("--targets", help="targets file (default: the shipped sim/data/targets.toml)")
     p.add_argument("--groups", help="comma-separated target groups to fit (default: all)")
+    p.add_argument(
+        "--until",
+        metavar="DATE",
+        help="fit on the record up to this date only (YYYY-MM-DD): targets whose periods end later are left out and the record's rows up to it (monthly deaths, people besieged, areas per side at each control snapshot) are added as targets",
+    )
     p.add_argument("--trials", type=int, default=30, help="total trials in the study (default 30)")
     p.add_argument(
         "--timeout",
@@ -93,6 +98,14 @@ def add_parser(subparsers) -> None:
     p.add_argument("--targets", help="targets file (default: the shipped sim/data/targets.toml)")
     p.add_argument("--groups", help="comma-separated target groups (default: all)")
     p.add_argument("--no-figures", action="store_true", help="write the tables only")
+    p.add_argument(
+        "--until",
+        metavar="DATE",
+        default="2015-12-31",
+        help="end of the fitted period (default 2015-12-31): record.csv/record.md score every "
+        "record series and control snapshot before it (in sample) and after it (out of sample) "
+        "against a naive baseline",
+    )
     p.add_argument(
         "--effectiveness", action="store_true", help="also write the thesis comparison table"
     )
@@ -212,6 +225,19 @@ def cmd_calibrate(args) -> int:
     params += [parse_param(text) for text in args.params]
     scenario, fixed = _scenario(args, file_fixed)
     targets = load_targets(args.targets, groups=_groups(args))
+    if args.until:
+        from sim.calibration.record_scores import record_targets, targets_until
+        from sim.record import load
+
+        until = _until(args.until)
+        kept = targets_until(targets, until)
+        extra = record_targets(load(), until)
+        print(
+            f"fitting on the record up to {until}: {len(kept)} of {len(targets)} targets end by "
+            f"then, plus {len(extra)} targets from the record's rows",
+            flush=True,
+        )
+        targets = kept + extra
     if args.trials < 1:
         raise UserError(f"--trials must be >= 1, got {args.trials}")
     seeds = _seeds(args)
@@ -253,6 +279,7 @@ def cmd_report_history(args) -> int:
     from sim.calibration.targets import load_targets
 
     _check_common(args)
+    until = _until(args.until)
     scenario, _ = _scenario(args)
     targets = load_targets(args.targets, groups=_groups(args))
     seeds = _seeds(args)
@@ -275,10 +302,39 @@ def cmd_report_history(args) -> int:
     print(
         f"{int(table['pass'].sum())}/{len(table)} targets pass over {len(seeds)} seeds ({time.perf_counter() - start:.0f}s)"
     )
+    _write_record(scenario, seeds, _jobs(args), Path(args.out), until, files)
     if args.effectiveness:
         _write_effectiveness(scenario, seeds, _jobs(args), Path(args.out))
     print("wrote " + ", ".join(str(p) for p in files.values()))
     return 1 if args.check and not history.all_pass else 0
+
+
+def _until(text: str) -> str:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise UserError(f"--until must be a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _write_record(scenario, seeds, jobs, out: Path, until: str, files: dict) -> None:
+    """The model against the sourced record, in and out of sample (record.csv, record.md)."""
+    from sim.calibration.record_scores import record_report
+    from sim.record import load
+
+    table, text = record_report(load(), scenario, seeds, until, jobs=jobs)
+    out.mkdir(parents=True, exist_ok=True)
+    files["record_csv"] = out / "record.csv"
+    files["record_md"] = out / "record.md"
+    table.to_csv(files["record_csv"], index=False)
+    files["record_md"].write_text(text, encoding="utf-8")
+    for _, r in table[table["n"] > 0].iterrows():
+        print(
+            f"{'BEATS' if r['beats_baseline'] else 'MISS '} {r['series']:<30} {r['run']:<8} "
+            f"{r['sample']:<3} model {r['model']:.3f} baseline {r['baseline']:.3f} "
+            f"skill {r['skill']:.3f}"
+        )
 
 
 def _draws(args) -> tuple[list[dict], str]:
