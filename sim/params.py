@@ -50,7 +50,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             28.5,
             "deaths/week",
             "Conflict deaths per week on one front line of average population under offensive",
-            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 15-70; plausible range 10-80)",
+            "fitted (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 15-70; plausible range 10-80)",
             0.0,
             1000.0,
         ),
@@ -58,7 +58,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.122,
             "1/week",
             "Weekly probability that an offensive takes its target, at the logistic midpoint (even strength after bonuses)",
-            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 0.03-0.3; plausible range 0.02-0.3)",
+            "fitted (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 0.03-0.3; plausible range 0.02-0.3)",
             0.0,
             1.0,
         ),
@@ -127,7 +127,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             "1/week",
             "Weekly hazard that a government-held area with an armed challenger present (the "
             "area table's `challenger`) rises and passes to it, before contagion",
-            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 0.005-0.08; plausible range 0.005-0.1: most 2012 uprisings took the north and east within a year)",
+            "fitted (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 0.005-0.08; plausible range 0.005-0.1: most 2012 uprisings took the north and east within a year)",
             0.0,
             1.0,
         ),
@@ -146,7 +146,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             "Fighting an encircled enclave must absorb (sum of its weekly mean front intensity) "
             "before it counts as besieged: a siege is made by encirclement plus fighting, so none "
             "exists at the start (most 2012-17 sieges began in 2013, months after the encirclement)",
-            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 4-40; plausible range 2-30: one to several months of full offensive)",
+            "fitted (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 4-40; plausible range 2-30: one to several months of full offensive)",
             0.0,
             1000.0,
         ),
@@ -154,7 +154,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             0.26,
             "1",
             "Intensity of fighting on a quiet front line, relative to an offensive (1)",
-            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 0.1-0.6; plausible range 0.1-0.6: shelling and skirmishes on static fronts)",
+            "fitted (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 0.1-0.6; plausible range 0.1-0.6: shelling and skirmishes on static fronts)",
             0.0,
             1.0,
         ),
@@ -162,7 +162,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             5.2,
             "offensives/week",
             "Offensives a side runs at once per unit of strength (with outside support)",
-            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 1.5-8; plausible range 1-8: a handful of simultaneous major fronts per side)",
+            "fitted (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 1.5-8; plausible range 1-8: a handful of simultaneous major fronts per side)",
             0.0,
             50.0,
         ),
@@ -266,7 +266,7 @@ MECHANISMS: dict[str, dict[str, Param]] = {
             "1",
             "Extra defensive strength of an encircled enclave's defenders (no way out, dense "
             "urban terrain): such places mostly fell by deals, not by storm",
-            "calibrated (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 0-2; plausible range 0-3: Darayya, Moadamiyeh, Madaya held for years against a stronger "
+            "fitted (syriasim calibrate --until 2015-12-31: record 2012-15 only, 8 seeds, 35 trials, fitted within 0-2; plausible range 0-3: Darayya, Moadamiyeh, Madaya held for years against a stronger "
             "besieger; UNSG reports 2014-17)",
             0.0,
             10.0,
