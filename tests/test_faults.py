@@ -328,6 +328,16 @@ CASES = {
         t,
         ["max_runs"],
     ),
+    "set-integer-infinite": lambda t: (
+        ["run", "historical", "--set", "params.access.max_requests=inf", "--out", "o"],
+        t,
+        ["params.access.max_requests"],
+    ),
+    "set-float-nan": lambda t: (
+        ["run", "historical", "--set", "params.diplomacy.chaos=nan", "--out", "o"],
+        t,
+        ["params.diplomacy.chaos"],
+    ),
     "calibrate-infinite-bound": lambda t: (
         ["calibrate", "--param", "params.access.max_requests=1:inf:int", "--out", "o"],
         t,
