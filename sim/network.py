@@ -24,21 +24,10 @@ from xml.etree.ElementTree import ParseError
 import networkx as nx
 
 from sim.errors import UserError
-from sim.territory import CONTROLLERS, Territory, load_csv
+from sim.territory import AREA_COLUMNS, CONTROLLERS, Territory, load_csv
 
-# node attribute -> how it is read from a Territory (the columns of areas.csv)
-_AREA_COLUMNS = (
-    "name",
-    "governorate",
-    "lat",
-    "lon",
-    "population",
-    "in_need",
-    "controller",
-    "challenger",
-    "nusra_share",
-    "border_crossing",
-)
+# the node attributes: the columns of areas.csv but the row id (the node), with the challenger
+_AREA_COLUMNS = (*AREA_COLUMNS[1:], "challenger")
 
 
 def _controller_name(code: int) -> str:

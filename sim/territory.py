@@ -54,6 +54,22 @@ HOSTILITY = np.array(
 HOSTILE = HOSTILITY >= 0.3  # pairs that besiege each other and block each other's convoys
 
 
+# The required columns of an areas table (sim/data/areas.csv; `challenger` and the 2016 reference
+# columns are optional).
+AREA_COLUMNS = (
+    "id",
+    "name",
+    "governorate",
+    "lat",
+    "lon",
+    "population",
+    "in_need",
+    "controller",
+    "nusra_share",
+    "border_crossing",
+)
+
+
 @dataclass
 class Territory:
     name: np.ndarray  # str
@@ -170,18 +186,7 @@ def load_csv(areas_path: Path | str, roads_path: Path | str) -> Territory:
     """Read and validate an area table and a road table (see sim/data/SOURCES.md for columns)."""
     areas_path, roads_path = str(areas_path), str(roads_path)
     rows = _read_rows(areas_path)
-    required = (
-        "id",
-        "name",
-        "governorate",
-        "lat",
-        "lon",
-        "population",
-        "in_need",
-        "controller",
-        "nusra_share",
-        "border_crossing",
-    )
+    required = AREA_COLUMNS
     missing = [c for c in required if c not in rows[0]]
     if missing:
         raise UserError(
