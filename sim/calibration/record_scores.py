@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.runs import _map
-from sim.calibration.targets import Quantity, Target
+from sim.calibration.targets import Quantity, Target, end_date
 from sim.territory import CONTROLLERS
 
 DEFAULT_UNTIL = "2015-12-31"
@@ -345,12 +345,6 @@ def targets_until(targets: Sequence[Target], until: str) -> list[Target]:
     keep = []
     for t in targets:
         ends = [q.end for q in t.quantities]
-        if all(e and _end(e) <= cut for e in ends):
+        if all(e and end_date(e) <= cut for e in ends):
             keep.append(t)
     return keep
-
-
-def _end(text: str) -> pd.Timestamp:
-    from sim.calibration.targets import _end_date
-
-    return _end_date(text)
