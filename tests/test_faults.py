@@ -10,6 +10,7 @@ is checked on every command that takes that kind of input. Runs are of the histo
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import signal
 import socket
@@ -597,6 +598,10 @@ def reference(tmp_path_factory):
     out = tmp / "ref"
     p = cli("sweep", s, "--out", out, "--jobs", "1", "--no-progress")
     assert p.returncode == 0, p.stderr
+    # provenance names project files relative to the project: the same from any clone
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["scenario"]["path"] == "scenarios/historical.toml"
+    assert list(prov["scenario"]["files"]) == ["scenarios/historical.toml"]
     return s, out
 
 

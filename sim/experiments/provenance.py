@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from sim.experiments import adapter
+from sim.io_safety import project_path
 
 
 def now() -> str:
@@ -50,7 +51,7 @@ def scenario_files(sc) -> dict[str, str | None]:
     files = list(getattr(sc, "sources", ()) or ())
     if not files and getattr(sc, "path", None):
         files = [sc.path]
-    return {str(p): file_sha256(p) for p in files}
+    return {project_path(p): file_sha256(p) for p in files}
 
 
 # Distributions whose versions are recorded (read from package metadata: SALib, for one, has
@@ -117,7 +118,7 @@ def base_provenance(base, *, sweep_file=None, overrides=()) -> dict:
     prov = {
         "scenario": {
             "name": base.name,
-            "path": str(base.path) if getattr(base, "path", None) else None,
+            "path": project_path(base.path) if getattr(base, "path", None) else None,
             "overrides": list(overrides),
             "resolved_sha256": base.hash,
             "files": scenario_files(base),
@@ -129,7 +130,7 @@ def base_provenance(base, *, sweep_file=None, overrides=()) -> dict:
     }
     if sweep_file is not None:
         prov["sweep_file"] = {
-            "path": str(Path(sweep_file.path).resolve()),
+            "path": project_path(sweep_file.path),
             "sha256": sweep_file.sha256,
         }
     return prov
