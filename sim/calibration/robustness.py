@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.effectiveness import CASES, build_checks, run_over_draws
+from sim.calibration.effectiveness import TABLE_CASES, build_checks, run_over_draws
 from sim.calibration.runs import Runner, default_runner
 from sim.calibration.targets import score
 from sim.errors import UserError
@@ -99,7 +99,7 @@ def robustness(
     params=None,
     master_seed: int = 0,
     jobs: int = 2,
-    cases: Sequence[dict] = CASES,
+    cases: Sequence[dict] = TABLE_CASES,
     runner: Runner = default_runner,
 ) -> Robustness:
     from sim.experiments.design import build_design
