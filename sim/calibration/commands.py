@@ -83,6 +83,15 @@ def add_parser(subparsers) -> None:
         help="score each target at the worse of mean -/+ Z standard errors over the seeds, so the "
         "fit clears its bounds and holds on fresh seeds (default 0: the mean)",
     )
+    p.add_argument(
+        "--method",
+        choices=("optuna", "abc"),
+        default="optuna",
+        help="optuna (a point: the best trial) or abc (a posterior: ABC-SMC with pyabc, priors "
+        "uniform over the --param bounds; writes posterior.parquet, diagnostics.csv, posterior.png)",
+    )
+    p.add_argument("--population", type=int, default=20, help="ABC particles per generation")
+    p.add_argument("--generations", type=int, default=3, help="ABC populations in total")
     p.set_defaults(func=cmd_calibrate)
 
     p = subparsers.add_parser(
@@ -241,6 +250,8 @@ def cmd_calibrate(args) -> int:
     if args.trials < 1:
         raise UserError(f"--trials must be >= 1, got {args.trials}")
     seeds = _seeds(args)
+    if args.method == "abc":
+        return _calibrate_abc(args, scenario, params, targets, seeds)
     print(
         f"calibrating {len(params)} parameter(s) of {scenario.name!r} against {len(targets)} targets, "
         f"{len(seeds)} seeds, {args.trials} trials, {_jobs(args)} processes -> {args.out}",
@@ -436,5 +447,33 @@ def cmd_robustness(args) -> int:
     print(
         f"wrote {out / 'robustness.md'}, claims.csv, indices.csv, points.csv and {len(paths)} "
         f"figures ({time.perf_counter() - start:.0f}s)"
+    )
+    return 0
+
+
+def _calibrate_abc(args, scenario, params, targets, seeds) -> int:
+    from sim.calibration.abc import abc_calibrate
+
+    if not params:
+        raise UserError("no free parameters: give --param KEY=LOW:HIGH or --params-file")
+    start = time.perf_counter()
+    result = abc_calibrate(
+        scenario,
+        params,
+        targets,
+        out_dir=args.out,
+        population=args.population,
+        generations=args.generations,
+        seeds=seeds,
+        seed=args.seed,
+        fresh=args.fresh,
+        log=lambda line: print(line, flush=True),
+    )
+    print(result["diagnostics"].to_string(index=False))
+    for key, value in result["means"].items():
+        print(f"  posterior mean {key} = {value:.6g}")
+    print(
+        f"wrote {Path(args.out) / 'posterior.parquet'}, diagnostics.csv, posterior.png "
+        f"({time.perf_counter() - start:.0f}s)"
     )
     return 0
