@@ -16,3 +16,7 @@ def derive_seed(master: int, index: int) -> int:
     ss = np.random.SeedSequence(int(master), spawn_key=(int(index),))
     hi, lo = (int(x) for x in ss.generate_state(2, dtype=np.uint32))
     return ((hi << 32) | lo) & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def derive_seeds(master: int, indices) -> list[int]:
+    return [derive_seed(master, i) for i in indices]
