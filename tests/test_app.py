@@ -182,6 +182,24 @@ def test_ensemble_seeds_are_fixed_and_shared_by_structures():
     assert "weeks to 95% removed" in table.columns
 
 
+def test_the_pages_figure_command_draws_the_same_view(tmp_path):
+    import shlex
+
+    from sim.cli import main
+
+    app = SyriaApp(case_study="chemical", compare_with="unilateral_us", seed=4, chaos=0.3)
+    cmd = app_page.figure_command(app, "ensemble")
+    assert "--structures timeline,bilateral,multilateral,unilateral_us,none" in cmd
+    assert "--set params.diplomacy.chaos=0.3" in cmd
+    argv = shlex.split(cmd)[1:]
+    argv[argv.index("--seeds") + 1] = "1"  # the same command, fewer seeds (fast)
+    argv[argv.index("--out") + 1] = str(tmp_path / "chem.png")
+    assert main(argv) == 0
+    assert (tmp_path / "chem.png").stat().st_size > 10_000
+    single = app_page.figure_command(app, "single")
+    assert "--seed 4" in single and "--structures timeline,unilateral_us" in single
+
+
 # --- the page ------------------------------------------------------------------------------------
 @pytest.fixture
 def page(monkeypatch):

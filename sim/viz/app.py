@@ -211,18 +211,26 @@ def week_label(app: SyriaApp) -> str:
     return f"Week of {app.date:%d %b %Y} (week {app.weeks_shown()} of the case)"
 
 
-def figure_command(settings: dict, view: str) -> str:
-    """The `syriasim figure` command that draws the current view."""
+def figure_command(app: SyriaApp, view: str) -> str:
+    """The `syriasim figure` command that draws the current view's charts."""
     from sim.viz.ensemble import N_SEEDS, case_structures
 
-    case = get_case(settings["case_study"])
-    a = settings.get(f"structure_{case.track}", "timeline") if case.track else "timeline"
+    case = app.case
     if view == "ensemble":
-        structures = case_structures(case, a, settings["compare_with"])
+        structures = case_structures(case, *[r.structure for r in app.runs])
         extra = f" --seeds {N_SEEDS}"
     else:
-        structures = [a] + ([settings["compare_with"]] if settings["compare_with"] != OFF else [])
-        extra = f" --seed {settings['seed']}"
+        structures = [r.structure for r in app.runs]
+        extra = f" --seed {app.seed}"
+    # the settings that differ from the scenario file, except the structures varied above
+    flat = base_scenario(case).flat_params()
+    varied = {f"tracks.{case.track}.structure"} if case.track else set(flat)
+    for key, value in app.overrides.items():
+        if isinstance(value, dict):  # a switched compliance rule
+            key, value = f"{key}.name", value.get("name")
+        if key in varied or flat.get(key) == value:
+            continue
+        extra += f" --set {key}={value:g}" if isinstance(value, float) else f" --set {key}={value}"
     return (
         f"syriasim figure case {case.key} --structures {','.join(structures)}{extra} "
         f"--out {case.key}.png"
@@ -380,13 +388,13 @@ def Explanation(app: SyriaApp, tick: int):
     a = app.runs[0]
     if app.side_by_side:
         b = app.runs[1]
-        lines.append(f"**Why {a.label.split(':')[0]} and {b.label.split(':')[0]} differ:**")
+        lines.append(f"\n**Why {a.label.split(':')[0]} and {b.label.split(':')[0]} differ:**\n")
         lines += [f"- {s}" for s in why_differ(a.model, b.model)]
         for run in app.runs:
-            lines.append(f"**{run.label}**")
+            lines.append(f"\n**{run.label}**\n")
             lines += [f"- {s}" for s in week_story(run.model)]
     else:
-        lines.append(f"**{a.label}**")
+        lines.append(f"\n**{a.label}**\n")
         lines += [f"- {s}" for s in week_story(a.model)]
     with solara.Column(classes=["syriasim-panel", "syriasim-explanation"]):
         solara.Markdown("\n".join(lines))
@@ -459,7 +467,7 @@ def Lesson(app: SyriaApp, on_lesson):
 
 
 @solara.component
-def Export(app: SyriaApp, ens, view: str, settings: dict, views):
+def Export(app: SyriaApp, ens, view: str, views):
     def both_png():
         from PIL import Image
 
@@ -492,7 +500,7 @@ def Export(app: SyriaApp, ens, view: str, settings: dict, views):
                 mime_type="text/csv",
             )
         solara.Markdown(
-            f"The same chart from the command line:\n\n    {figure_command(settings, view)}"
+            f"The same chart from the command line:\n\n    {figure_command(app, view)}"
         )
 
 
@@ -594,7 +602,7 @@ def Page():
         with solara.Column(classes=["syriasim-main"]):
             _figure_with_cursor(more_png, views.more.live.css_width, None)
             Lesson(app, on_lesson)
-            Export(app, ens, shown_view, applied.value, views)
+            Export(app, ens, shown_view, views)
 
 
 if os.environ.get("SYRIASIM_APP_PREWARM") == "1":

@@ -83,6 +83,13 @@ def add_parser(subparsers) -> None:
         "(default: timeline and the case's counterfactual)",
     )
     options.add_seed(case, 7, "seed (default 7)")
+    case.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help="draw the mean and band over this many seeds instead of one seed (the app's "
+        "ensemble view; its fixed seeds, see sim/viz/ensemble.py)",
+    )
     _common_fig_args(case)
     case.set_defaults(func=cmd_figure_case)
 
@@ -279,6 +286,8 @@ def cmd_figure_case(args) -> int:
     structures = (
         options.csv_list(args.structures) if args.structures else ["timeline", case.compare_default]
     )
+    if args.seeds is not None:
+        return _figure_case_ensemble(args, case, structures)
     series = case_series(case, structures, seed=args.seed, overrides=args.sets)
     fig = goals_figure(
         series,
@@ -289,6 +298,30 @@ def cmd_figure_case(args) -> int:
     )
     path = style.save_figure(fig, args.out)
     print(path)
+    return 0
+
+
+def _figure_case_ensemble(args, case, structures) -> int:
+    from sim import load_scenario
+    from sim.viz import adapter, ensemble, style
+    from sim.viz.app_model import _structure_key
+    from sim.viz.cases import scenario_path
+    from sim.viz.figures import ensemble_figure
+    from sim.viz.live import headline_column, other_columns
+
+    if not 1 <= args.seeds <= 1000:
+        raise UserError(f"--seeds {args.seeds} is out of range; use 1 to 1000")
+    base = load_scenario(scenario_path(case), overrides=args.sets or None)
+    keys = [_structure_key(s) for s in structures]
+    ens = ensemble.compute(case, base, keys, n_seeds=args.seeds, jobs=0)
+    fig = ensemble_figure(
+        ens,
+        [headline_column(case), *other_columns(case)],
+        window=(case.start, case.end),
+        events=adapter.timeline_events(base),
+        title=args.title or f"{case.label}: mean and middle 80% of {args.seeds} seeds",
+    )
+    print(style.save_figure(fig, args.out))
     return 0
 
 

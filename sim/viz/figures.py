@@ -511,6 +511,129 @@ def _shade_spans(ax, dates: pd.Series, active: pd.Series, *, animated: bool = Fa
     return out
 
 
+# --- ensembles: mean and band per structure, and the record ---------------------------------
+def draw_ensemble(ax, ens, column: str, *, highlight: Sequence[str] | None = None) -> None:
+    """Each structure's mean over the ensemble's seeds as a line; the band (10th-90th
+    percentile) for the `highlight`ed structures (all when None). Monthly measures as steps."""
+    from sim.viz.ensemble import MONTHLY
+
+    m = style.measure(column)
+    monthly = column in MONTHLY
+    for s in ens.structures:
+        band = ens.band(s, column)
+        if band.empty:
+            continue
+        color = style.structure_color(s)
+        x = band["date"].to_numpy()
+        strong = highlight is None or s in highlight
+        if strong:
+            ax.fill_between(
+                x,
+                band["lo"] * m.scale,
+                band["hi"] * m.scale,
+                color=color,
+                alpha=0.18,
+                lw=0,
+                step="post" if monthly else None,
+                zorder=1,
+            )
+        ax.plot(
+            x,
+            band["mean"] * m.scale,
+            color=color,
+            ls=style.structure_linestyle(s),
+            lw=2.6 if strong else 1.6,
+            zorder=3 if strong else 2,
+            drawstyle="steps-post" if monthly else "default",
+        )
+
+
+def draw_record(ax, column: str) -> None:
+    """What happened (sim.viz.record): a point at a date, or a level across a window."""
+    from sim.viz.record import record_marks
+
+    m = style.measure(column)
+    marker = {"marker": "o", "ms": 9, "mfc": "white", "mec": "black", "mew": 2, "zorder": 6}
+    for mark in record_marks(column):
+        y = mark.value * m.scale
+        if mark.kind == "point":
+            ax.plot(mark.end, y, ls="", **marker)
+        else:
+            ax.plot([mark.start, mark.end], [y, y], color="black", lw=2.5, zorder=6)
+            ax.plot(mark.start + (mark.end - mark.start) / 2, y, ls="", **marker)
+
+
+def ensemble_legend_handles(ens, has_record: bool) -> list:
+    handles = []
+    if ens is not None:
+        handles = [
+            Line2D(
+                [],
+                [],
+                color=style.structure_color(s),
+                lw=2.4,
+                ls=style.structure_linestyle(s),
+                label=style.structure_short(s),
+            )
+            for s in ens.structures
+        ]
+        handles.append(
+            Patch(color="#777777", alpha=0.3, label=f"Middle 80% of {len(ens.seeds)} seeds")
+        )
+    if has_record:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                ms=8,
+                mfc="white",
+                mec="black",
+                mew=2,
+                label="Record (UN, OPCW)",
+            )
+        )
+    return handles
+
+
+def ensemble_figure(
+    ens,
+    columns: Sequence[str],
+    *,
+    window: tuple[date, date],
+    events: Sequence[tuple[date, str]] = (),
+    title: str | None = None,
+    highlight: Sequence[str] | None = None,
+) -> Figure:
+    """The app's ensemble view as a figure: one chart per column, mean and band per structure,
+    the record as points (`syriasim figure case --seeds N`)."""
+    from sim.viz.record import record_marks
+
+    columns = list(columns)
+    with style.RcContext():
+        fig = Figure(figsize=(4.2 * len(columns), 4.2), layout="constrained")
+        axes = fig.subplots(1, len(columns), squeeze=False)[0]
+        for i, (ax, col) in enumerate(zip(axes, columns, strict=True)):
+            m = style.measure(col)
+            top = None
+            if not m.ylim:
+                peak = max((float(ens.band(s, col)["hi"].max()) for s in ens.structures), default=0)
+                top = nice_ceiling(peak * m.scale)
+            setup_measure_axes(ax, col, window=window, events=events, top=top, event_labels=i == 0)
+            draw_ensemble(ax, ens, col, highlight=highlight)
+            draw_record(ax, col)
+        fig.legend(
+            handles=ensemble_legend_handles(ens, any(record_marks(c) for c in columns)),
+            loc="outside lower center",
+            ncols=4,
+            frameon=False,
+        )
+        if title:
+            fig.suptitle(title)
+    return fig
+
+
 def goals_figure(
     series: Sequence[Series],
     columns: Sequence[str],

@@ -23,14 +23,16 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from PIL import Image
 
 from sim.viz import style
 from sim.viz.figures import (
+    draw_ensemble,
     draw_map_background,
     draw_map_overlay,
     draw_map_state,
+    draw_record,
+    ensemble_legend_handles,
     map_legend_handles,
     nice_ceiling,
     setup_measure_axes,
@@ -162,6 +164,8 @@ class LiveChart:
         self.window = (pd.Timestamp(case.start), pd.Timestamp(case.end))
         self.ensemble = ensemble if view == "ensemble" else None
         self.view = view
+        # bands for the structures on the page (and the lesson's pair); the others as mean lines
+        self.highlight = highlight_structures(app)
         self.events = app.events()
         self.tops: dict[str, float | None] = {}
         with style.RcContext(style.APP_RC_PARAMS):
@@ -200,7 +204,6 @@ class LiveChart:
         return nice_ceiling(peak * m.scale) if np.isfinite(peak) and peak > 0 else 1.0
 
     def _setup(self, col: str) -> None:
-        from sim.viz.record import record_marks
 
         ax = self.axes[col]
         setup_measure_axes(
@@ -213,113 +216,27 @@ class LiveChart:
         )
         ax.set_title("")
         ax.set_title(style.measure(col).title, loc="left")
-        m = style.measure(col)
         if self.ensemble is not None:
-            monthly = col in _monthly_columns()
-            for s in self.ensemble.structures:
-                band = self.ensemble.band(s, col)
-                if band.empty:
-                    continue
-                color = style.structure_color(s)
-                x = band["date"].to_numpy()
-                step = "post" if monthly else None
-                ax.fill_between(
-                    x,
-                    band["lo"] * m.scale,
-                    band["hi"] * m.scale,
-                    color=color,
-                    alpha=0.13,
-                    lw=0,
-                    step=step,
-                    zorder=1,
-                )
-                ax.plot(
-                    x,
-                    band["mean"] * m.scale,
-                    color=color,
-                    ls=style.structure_linestyle(s),
-                    lw=2.2,
-                    zorder=3,
-                    drawstyle="steps-post" if monthly else "default",
-                )
-        for mark in record_marks(col):
-            y = mark.value * m.scale
-            if mark.kind == "point":
-                ax.plot(mark.end, y, "o", ms=9, mfc="white", mec="black", mew=2, zorder=6)
-            else:
-                ax.plot([mark.start, mark.end], [y, y], color="black", lw=2.5, zorder=6)
-                ax.plot(
-                    mark.start + (mark.end - mark.start) / 2,
-                    y,
-                    "o",
-                    ms=9,
-                    mfc="white",
-                    mec="black",
-                    mew=2,
-                    zorder=6,
-                )
+            draw_ensemble(ax, self.ensemble, col, highlight=self.highlight)
+        draw_record(ax, col)
 
     def _legend_handles(self, has_record: bool) -> list:
-        handles = []
         if self.ensemble is not None:
-            for s in self.structures():
-                handles.append(
-                    Line2D(
-                        [],
-                        [],
-                        color=style.structure_color(s),
-                        lw=2.2,
-                        ls=style.structure_linestyle(s),
-                        label=style.structure_short(s),
-                    )
-                )
-            n = len(self.ensemble.seeds)
-            handles.append(Patch(color="#777777", alpha=0.3, label=f"Middle 80% of {n} seeds"))
-        else:
-            for r in self.app.runs:
-                handles.append(
-                    Line2D(
-                        [],
-                        [],
-                        color=style.structure_color(r.structure),
-                        lw=2.2,
-                        ls=style.structure_linestyle(r.structure),
-                        label=r.label,
-                    )
-                )
-        if has_record:
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    marker="o",
-                    ls="",
-                    ms=8,
-                    mfc="white",
-                    mec="black",
-                    mew=2,
-                    label="Record (UN, OPCW)",
-                )
+            return ensemble_legend_handles(self.ensemble, has_record)
+        handles = [
+            Line2D(
+                [],
+                [],
+                color=style.structure_color(r.structure),
+                lw=2.2,
+                ls=style.structure_linestyle(r.structure),
+                label=r.label,
             )
+            for r in self.app.runs
+        ]
+        if has_record:
+            handles += ensemble_legend_handles(None, True)
         return handles
-
-    def cursor(self) -> tuple[float, tuple[float, float]] | None:
-        """Where the current week is on the first chart, as fractions of the image: x from the
-        left, and the plot area's top and bottom margins (the page draws the cursor there, so
-        the ensemble's chart need not be redrawn each week)."""
-        import matplotlib.dates as mdates
-
-        ax = self.axes[self.columns[0]]
-        with self.live.lock:
-            if self.live._background is None:
-                return None
-            x = ax.transData.transform((mdates.date2num(pd.Timestamp(self.app.date)), 0))[0]
-            x0, y0, x1, y1 = ax.get_position().extents
-        width = self.fig_width_px()
-        return min(max(x / width, x0), x1), (1 - y1, y0)
-
-    def fig_width_px(self) -> float:
-        return self.live.fig.get_figwidth() * self.live.fig.dpi
 
     # --- moving part -----------------------------------------------------------------------
     def _grow(self, frames) -> None:
@@ -382,6 +299,17 @@ class LiveChart:
             return artists
 
         return self.live.frame(draw)
+
+
+def highlight_structures(app) -> tuple[str, ...]:
+    """The structures drawn with a band: those of the page's runs and the lesson's pair."""
+    from sim.viz.ensemble import HEADLINES
+
+    out = [r.structure for r in app.runs]
+    h = HEADLINES.get(app.case.key)
+    if h is not None:
+        out += [h.a, h.b]
+    return tuple(dict.fromkeys(out))
 
 
 def _monthly_columns() -> tuple[str, ...]:
