@@ -238,6 +238,21 @@ class LiveChart:
             handles += ensemble_legend_handles(None, True)
         return handles
 
+    def cursor(self) -> tuple[float, tuple[float, float]] | None:
+        """Where the current week is on the first chart, as fractions of the image: x from the
+        left, and the plot area's top and bottom margins (the page draws the cursor there, so
+        the ensemble's chart need not be redrawn each week)."""
+        import matplotlib.dates as mdates
+
+        ax = self.axes[self.columns[0]]
+        with self.live.lock:
+            if self.live._background is None:
+                return None
+            x = ax.transData.transform((mdates.date2num(pd.Timestamp(self.app.date)), 0))[0]
+            x0, y0, x1, y1 = ax.get_position().extents
+        width = self.live.fig.get_figwidth() * self.live.fig.dpi
+        return min(max(x / width, x0), x1), (1 - y1, y0)
+
     # --- moving part -----------------------------------------------------------------------
     def _grow(self, frames) -> None:
         """Single view: grow a y axis (to a tidy value) when a line outgrows it."""
