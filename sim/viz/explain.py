@@ -85,15 +85,15 @@ def week_story(model) -> list[str]:
     for who in f["unilateral"]:
         out.append(f"{who[0].upper()}{who[1:]} acted alone this week.")
     lev = f["leverage_russia"]
-    if lev and lev[1] < lev[0] - 0.005:
+    if lev and lev[1] < lev[0] - 0.01:
         out.append(
             f"Russia pressed Damascus: its leverage fell {lev[0]:.2f} -> {lev[1]:.2f} "
             "(leverage is spent when used)."
         )
-    elif lev and lev[1] > lev[0] + 0.005:
+    elif lev and lev[1] > lev[0] + 0.01:
         out.append(f"Russia's leverage over Damascus recovered: {lev[0]:.2f} -> {lev[1]:.2f}.")
     lev = f["leverage_us"]
-    if lev and lev[1] < lev[0] - 0.005:
+    if lev and lev[1] < lev[0] - 0.01:
         out.append(
             f"The US pressed the opposition: its leverage fell {lev[0]:.2f} -> {lev[1]:.2f}."
         )
