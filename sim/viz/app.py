@@ -499,9 +499,7 @@ def Export(app: SyriaApp, ens, view: str, views):
                 label="CSV (the charts' numbers)",
                 mime_type="text/csv",
             )
-        solara.Markdown(
-            f"The same chart from the command line:\n\n    {figure_command(app, view)}"
-        )
+        solara.Markdown(f"The same chart from the command line:\n\n    {figure_command(app, view)}")
 
 
 @solara.component
