@@ -99,8 +99,8 @@ def add_parser(subparsers) -> None:
         help="the historical scenario against the record: target table and figures",
         description=(
             "Run the scenario over N seeds and write targets.csv / targets.md (target, observed, "
-            "model mean, model 5-95%% range, pass/fail) and history_*.png figures (model median and "
-            "5-95%% band over the observed points)."
+            "model mean, model 5-95% range, pass/fail) and history_*.png figures (model median and "
+            "5-95% band over the observed points)."
         ),
     )
     _common(p, seeds=30, out="out/report-history")
