@@ -29,24 +29,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from sim.viz.browser import free_port, launch, start_app, stop_app
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BARS_MS = {
     "first load": 4000.0,
     "step (single)": 150.0,
@@ -80,12 +71,6 @@ WEEK_JS = """
 MAP_SRC_JS = "const i = document.querySelector('.syriasim-map img'); return i ? i.src : '';"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _stats(ms: list[float]) -> dict:
     missed = sum(1 for m in ms if m < 0)
     ms = sorted(m for m in ms if m >= 0) or [float("nan")]
@@ -96,35 +81,6 @@ def _stats(ms: list[float]) -> dict:
         "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 1),
         "max_ms": round(ms[-1], 1),
     }
-
-
-def start_server(port: int) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "app", "--port", str(port), "--case", "access"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return proc
-        time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("the app did not start within 120 s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def first_load(browser, url: str) -> float:
@@ -184,13 +140,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     results: dict = {"bars_ms": BARS_MS, "cpus": os.cpu_count(), "viewport": "1024x768"}
-    proc = start_server(port)
+    proc = start_app(
+        port,
+        *("--case", "access"),
+        cwd=ROOT,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch(p)
             loads = [first_load(browser, url) for _ in range(args.loads)]
             results["first load"] = _stats(loads)
             page = browser.new_page(viewport={"width": 1024, "height": 768})
@@ -207,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             results["step (side by side)"] = _stats(steps(page, args.steps))
             browser.close()
     finally:
-        stop_server(proc)
+        stop_app(proc)
     ok = True
     for name, bar in BARS_MS.items():
         r = results[name]

@@ -7,26 +7,15 @@ without them the page would stay blank. A screenshot is kept in test-artifacts/.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from sim.viz.browser import CHROMIUM, free_port, launch, start_app, stop_app
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -39,24 +28,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"syriasim app exited early with status {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    raise AssertionError(f"syriasim app did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
-
-
 @pytest.fixture(scope="module")
 def server():
     from sim.viz import assets
@@ -67,28 +38,16 @@ def server():
     assert not missing, (
         f"browser assets missing ({', '.join(missing)}): run `python -m sim.viz.assets` first"
     )
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "app",
-            "--port",
-            str(port),
-            "--case",
-            "access",
-            "--seed",
-            "7",
-        ],
+    port = free_port()
+    proc = start_app(
+        port,
+        *("--case", "access", "--seed", "7"),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        start_new_session=True,
     )
     try:
-        _wait_listening(port, proc)
         # only the loopback interface: the app is not reachable from the network
         listening = ""
         if shutil.which("ss"):
@@ -99,12 +58,7 @@ def server():
             assert all("127.0.0.1:" in line for line in listening.strip().splitlines()), listening
         yield f"http://127.0.0.1:{port}/"
     finally:
-        proc.send_signal(signal.SIGTERM)  # `syriasim app` stops its solara server on SIGTERM
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_app(proc)
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, (
             "the server is still listening after the test"
@@ -139,7 +93,7 @@ def test_projector_layout_controls_map_chart_visible_and_explanation_after_step(
     w, h = size
     problems: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": w, "height": h})
             page.on(
@@ -193,7 +147,7 @@ def test_side_by_side_play_pause_and_ensemble_view(server):
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(server)
